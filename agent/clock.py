@@ -20,6 +20,9 @@ class WallClock:
     def __init__(self) -> None:
         self._t0 = time.perf_counter()
 
+    def restart(self) -> None:
+        self._t0 = time.perf_counter()
+
     def now(self) -> float:
         return time.perf_counter() - self._t0
 

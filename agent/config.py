@@ -37,7 +37,6 @@ def _m(doc: str, **kw: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SessionSettings:
-    chunk_ms: int = field(default=32, metadata=_m("audio chunk fed to the VAD, ms (silero needs 32 ms at 16 kHz)", choices=(32,)))
     audio_queue: int = field(default=256, metadata=_m("bounded audio queue between source and VAD, in chunks (never dropped)", min=8))
     video_queue: int = field(default=4, metadata=_m("bounded video queue; when full the oldest frame is dropped", min=1))
     executor_threads: int = field(default=4, metadata=_m("threads that run model calls off the event loop", min=1, max=64))

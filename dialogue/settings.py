@@ -18,6 +18,7 @@ class PolicySettings:
     preemptive: bool = field(default=True, metadata=_m("start ASR, brain and first TTS sentence at silence onset; discarded if the user goes on"))
     first_sentence_deadline_ms: int = field(default=1500, metadata=_m("speak a short acknowledgement if the first sentence is not ready by then (0 = off)", min=0))
     acknowledgements: tuple[str, ...] = field(default=("Hmm, let me think.", "Okay.", "I hear you."), metadata=_m("what the latency-budget acknowledgement says"))
+    fast_endpoint_ms: int = field(default=250, metadata=_m("end the turn after this shorter pause when the speculative transcript is a complete sentence (0 = always wait vad.end_of_turn_silence_ms)", min=0))
     min_barge_in_ms: int = field(default=0, metadata=_m("extra user speech beyond the VAD's minimum before barge-in stops the agent", min=0))
 
 
@@ -31,6 +32,7 @@ class BrainSettings:
     send_images: bool = field(default=True, metadata=_m("send keyframes as images"))
     timeout_s: float = field(default=10.0, metadata=_m("openai: per-request timeout (connect and between streamed chunks)", min=0.1))
     retries: int = field(default=2, metadata=_m("openai: retries on connection errors and 5xx, with exponential backoff", min=0, max=10))
+    retry_backoff_s: float = field(default=0.25, metadata=_m("openai: wait before the first retry; doubles at each further retry", min=0.0, max=10.0))
     max_new_tokens: int = field(default=384, metadata=_m("longest answer generated", min=8))
     temperature: float = field(default=0.7, metadata=_m("sampling temperature (0 = greedy)", min=0.0, max=2.0))
     context_tokens: int = field(default=6000, metadata=_m("token budget for the dialogue history before it is folded into a summary", min=256))

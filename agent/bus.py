@@ -1,0 +1,32 @@
+"""The event bus: one uniform stream of events, fanned out to observers that stages never see."""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from agent.events import Event
+
+logger = logging.getLogger(__name__)
+
+Observer = Callable[[Event], None]
+
+
+class EventBus:
+    """Synchronous fan-out; observers must be quick (buffer I/O, never block)."""
+
+    def __init__(self, session: str = "") -> None:
+        self.session = session
+        self._observers: list[Observer] = []
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def publish(self, t: float, kind: str, data: object = None) -> Event:
+        event = Event(t=t, kind=kind, data=data, session=self.session)
+        for observer in tuple(self._observers):
+            try:
+                observer(event)
+            except Exception:  # an observer's failure must not stop the session
+                logger.exception("observer %r failed on %s", observer, kind)
+        return event

@@ -1,0 +1,87 @@
+"""The loaded models a process shares across sessions, each call serialized by its own lock and run off the loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+import numpy as np
+
+from agent.config import Config
+from dialogue.brains import make_brain
+from dialogue.types import Brain
+from perception.asr import make_transcriber
+from speech.tts import make_tts
+from speech.transform import resample
+from speech.types import SpokenAudio, Style, Tts
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass
+class Models:
+    """One copy of each heavy model per process; sessions borrow them."""
+
+    config: Config
+    transcriber: Any
+    tts: Tts
+    brain: Brain
+    executor: ThreadPoolExecutor
+    load_s: dict[str, float] = field(default_factory=dict)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, config: Config) -> "Models":
+        load_s: dict[str, float] = {}
+
+        def timed(name: str, fn: Callable[[], T]) -> T:
+            t0 = time.perf_counter()
+            value = fn()
+            load_s[name] = time.perf_counter() - t0
+            return value
+
+        executor = ThreadPoolExecutor(max_workers=config.session.executor_threads, thread_name_prefix="model")
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            asr_f = pool.submit(timed, "asr", lambda: make_transcriber(config.asr))
+            tts_f = pool.submit(timed, "tts", lambda: _warm_tts(make_tts(config.tts)))
+            brain = timed("brain", lambda: make_brain(config.brain, config.policy))
+            transcriber = asr_f.result()
+            tts = tts_f.result()
+        warm = getattr(transcriber, "warm_up", None)
+        if callable(warm):
+            timed("asr_warm_up", warm)
+        return cls(config=config, transcriber=transcriber, tts=tts, brain=brain, executor=executor, load_s=load_s,
+                   _locks={"asr": threading.Lock(), "tts": threading.Lock()})
+
+    async def run(self, lock: str | None, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking model call on the executor, serialized per model."""
+        loop = asyncio.get_running_loop()
+        if lock is None:
+            return await loop.run_in_executor(self.executor, fn, *args)
+        guard = self._locks.setdefault(lock, threading.Lock())
+
+        def call() -> T:
+            with guard:
+                return fn(*args)
+        return await loop.run_in_executor(self.executor, call)
+
+    def synthesize(self, sentence: str, style: Style) -> tuple[SpokenAudio, np.ndarray]:
+        """TTS one sentence; also returns the 16 kHz copy the recording and the network use (blocking)."""
+        samples = self.tts.synthesize(sentence, style)
+        pcm16k = resample(samples, self.tts.sample_rate, 16000)
+        return SpokenAudio(sentence, samples, self.tts.sample_rate), pcm16k
+
+    async def aclose(self) -> None:
+        await self.brain.aclose()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _warm_tts(tts: Tts) -> Tts:
+    tts.warm_up()
+    return tts
+

@@ -1,0 +1,124 @@
+"""The session report: a self-contained HTML page with the timeline, emotion over time, turns and keyframes."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from agent.files import atomic_write_bytes
+
+
+def _read_trace(path: Path) -> list[dict[str, Any]]:
+    events = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if line:
+                events.append(json.loads(line))
+    return events
+
+
+def _spans(events: list[dict[str, Any]], start: str, end: str, start_key: str | None = None) -> list[tuple[float, float]]:
+    spans = []
+    for e in events:
+        if e["type"] == end:
+            if start_key and start_key in e:
+                spans.append((float(e[start_key]), float(e["t"])))
+    if not start_key:
+        opened = None
+        for e in events:
+            if e["type"] == start:
+                opened = e["t"]
+            elif e["type"] == end and opened is not None:
+                spans.append((opened, e["t"]))
+                opened = None
+    return spans
+
+
+def timeline_png(events: list[dict[str, Any]], turns: list[dict[str, Any]]) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    user = _spans(events, "speech_started", "speech_ended", start_key="start")
+    agent = _spans(events, "agent_speech_started", "agent_speech_ended")
+    states = [e for e in events if e["type"] == "emotion_state"]
+    end_t = max([e["t"] for e in events] + [1.0])
+    fig, (ax0, ax1, ax2) = plt.subplots(3, 1, figsize=(11, 6.2), sharex=True,
+                                        gridspec_kw={"height_ratios": [1.1, 2, 1.4]})
+    ax0.broken_barh([(a, b - a) for a, b in user], (10, 8), color="#2b8cbe", label="user speech")
+    ax0.broken_barh([(a, b - a) for a, b in agent], (0, 8), color="#c51b8a", label="agent speech")
+    for e in events:
+        if e["type"] == "barge_in":
+            ax0.axvline(e["t"], color="red", lw=1)
+    ax0.set_yticks([4, 14], ["agent", "user"])
+    ax0.set_title("Conversation timeline", loc="left", fontsize=10)
+    if states:
+        ts = [s["t"] for s in states]
+        ax1.plot(ts, [s.get("valence", 0) for s in states], color="#31a354", label="valence")
+        ax1.plot(ts, [s.get("arousal", 0) for s in states], color="#e6550d", label="arousal")
+        flagged = [s for s in states if s.get("conflicts")]
+        ax1.scatter([s["t"] for s in flagged], [s.get("valence", 0) for s in flagged], marker="x", color="k",
+                    label="conflicting cues", zorder=3)
+    ax1.axhline(0, color="#999", lw=0.6)
+    ax1.set_ylim(-1.05, 1.05)
+    ax1.set_ylabel("user emotion")
+    ax1.legend(loc="upper right", fontsize=8)
+    v2v = [(t.get("user_end_s") or 0, (t.get("latency_ms") or {}).get("voice_to_voice")) for t in turns]
+    v2v = [(x, y) for x, y in v2v if y is not None]
+    if v2v:
+        ax2.bar([x for x, _ in v2v], [y for _, y in v2v], width=max(end_t / 80, 0.2), color="#756bb1")
+    ax2.set_ylabel("voice-to-voice ms")
+    ax2.set_xlabel("session time (s)")
+    ax2.set_xlim(0, end_t)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_report(out_dir: str | Path, keyframes: Sequence[tuple[float, bytes]] = ()) -> Path:
+    out = Path(out_dir)
+    events = _read_trace(out / "trace.jsonl")
+    turns = json.loads((out / "turns.json").read_text(encoding="utf-8"))
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8")) if (out / "metrics.json").exists() else {}
+    png = base64.b64encode(timeline_png(events, turns)).decode()
+    rows = []
+    for i, t in enumerate(turns, 1):
+        lat = t.get("latency_ms") or {}
+        cues = t.get("cues") or {}
+        rows.append(
+            f"<tr><td>{i}</td><td>{_f(t.get('user_start_s'))}–{_f(t.get('user_end_s'))}</td>"
+            f"<td>{html.escape(t.get('user_text') or '')}</td>"
+            f"<td>{html.escape(str(cues.get('label') or ''))}{' ⚠' if cues.get('conflicts') else ''}</td>"
+            f"<td>{html.escape(t.get('decision') or '')}</td><td>{html.escape(t.get('agent_emotion') or '')}</td>"
+            f"<td>{html.escape(t.get('agent_text') or '')}{' <em>(interrupted)</em>' if t.get('interrupted') else ''}</td>"
+            f"<td>{_f(lat.get('voice_to_voice'), 0)}</td><td>{_f(lat.get('asr'), 0)}</td><td>{_f(lat.get('tts_first_audio'), 0)}</td></tr>")
+    frames = "".join(
+        f'<figure><img alt="keyframe at {t:.1f}s" src="data:image/jpeg;base64,{base64.b64encode(j).decode()}">'
+        f"<figcaption>{t:.1f}s</figcaption></figure>" for t, j in keyframes)
+    lag = metrics.get("loop_lag_ms", {})
+    doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>humansense session report</title>
+<style>body{{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}}
+th{{background:#f4f4f8}}img{{max-width:100%}}figure{{display:inline-block;margin:4px;width:200px}}
+figure img{{width:200px;border-radius:4px}}.meta{{color:#555}}</style></head><body>
+<h1>Session report</h1>
+<p class="meta">{len(turns)} turns · loop lag p99 {lag.get('p99', '–')} ms · peak RSS {metrics.get('rss_mb_peak', '–')} MB ·
+brain: {html.escape(str(next((e.get('brain') for e in events if e['type'] == 'session_started'), '')))}</p>
+<img alt="timeline: speech, emotion and latency" src="data:image/png;base64,{png}">
+<h2>Turns</h2><table><tr><th>#</th><th>user (s)</th><th>user said</th><th>user seems</th><th>decision</th>
+<th>agent emotion</th><th>agent said (as heard)</th><th>v2v ms</th><th>ASR ms</th><th>TTS ms</th></tr>{''.join(rows)}</table>
+<h2>Keyframes</h2><div>{frames or '<p>no video</p>'}</div></body></html>"""
+    path = out / "report.html"
+    atomic_write_bytes(path, doc.encode("utf-8"))
+    return path
+
+
+def _f(value: Any, digits: int = 2) -> str:
+    return "–" if value is None else f"{float(value):.{digits}f}"

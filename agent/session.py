@@ -1,0 +1,380 @@
+"""One conversation: sources feed perception, the turn policy asks the brain, speech answers, observers watch.
+
+Stages are asyncio tasks joined by bounded queues (audio is never dropped;
+the oldest video frame is). Every model call runs on the models' executor;
+the loop only routes. In a fast replay the media clock advances only when
+the pipeline is quiet, so the timeline is the same on any machine.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from agent.activity import Activity
+from agent.bus import EventBus
+from agent.clock import Clock, MediaClock, WallClock
+from agent.config import Config
+from agent.context import KeyframeSelector, RollingContext
+from agent.media import AudioChunk, VideoFrame
+from agent.metrics import LoopLagMonitor, Metrics
+from agent.models import Models
+from agent.response import Response
+from agent.sinks.players import Player, TimelinePlayer
+from agent.sinks.recording import ConversationRecorder
+from agent.sources import Source
+from dialogue.memory import DialogueMemory
+from dialogue.policy import Endpointing, TurnPolicy, TurnState
+from perception.fusion import EmotionFusion
+from perception.prosody import VoiceAnalyzer
+from perception.sentiment import SentimentAnalyzer
+from perception.types import SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
+from perception.vad import Vad
+from perception.vision import FaceAnalyzer
+from speech.prosody import style_for
+from speech.types import SpokenAudio
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    duration_s: float
+    turns: int
+    metrics: dict[str, Any]
+
+
+class Session:
+    def __init__(self, config: Config, models: Models, source: Source, *, clock: Clock | None = None,
+                 player: Player | None = None, recorder: ConversationRecorder | None = None,
+                 session_id: str = "", fast: bool = False) -> None:
+        self.config = config
+        self.models = models
+        self.source = source
+        self.fast = fast
+        self.clock: Clock = clock or (MediaClock() if fast else WallClock())
+        self.recorder = recorder
+        self.player: Player = player or TimelinePlayer(self.clock, recorder)
+        self.bus = EventBus(session_id)
+        self.metrics = Metrics()
+        self.metrics.load_s.update(models.load_s)
+        self.lag = LoopLagMonitor(config.session.loop_lag_interval_ms)
+        self.activity = Activity()
+        self.policy = TurnPolicy(config.policy)
+        self.endpointing = Endpointing(config.vad.end_of_turn_silence_ms, config.policy.fast_endpoint_ms)
+        self.vad = Vad(config.vad)
+        self.voice = VoiceAnalyzer(config.voice)
+        self.sentiment = SentimentAnalyzer()
+        self.fusion = EmotionFusion(config.fusion)
+        self.faces = FaceAnalyzer(config.vision, config.face, config.expression) if config.vision.enabled else None
+        self.keyframes = KeyframeSelector(config.context)
+        count = getattr(models.brain, "count_tokens", None)
+        self.context = RollingContext(config.context, DialogueMemory(config.brain.context_tokens, count, config.context.history_turns))
+        self.turns: list[dict[str, Any]] = []
+        self.last_activity_t = 0.0
+        self._audio_q: asyncio.Queue[AudioChunk | None] = asyncio.Queue(maxsize=config.session.audio_queue)
+        self._video_q: asyncio.Queue[VideoFrame | None] = asyncio.Queue(maxsize=config.session.video_queue)
+        self._response: Response | None = None        # the one being produced or spoken
+        self._committed_pause: float | None = None     # pause onset of a turn ended early by endpointing
+        self._turn_floor = 0.0                         # audio before this belongs to an earlier, answered turn
+        self._pending_barge: float | None = None
+        self._checked_in = False
+        self._next_frame_t = 0.0
+        self._stop = asyncio.Event()
+        self._ack_cache: list[tuple[SpokenAudio, np.ndarray]] = []
+        self._media_end = 0.0
+
+    # ---- public API -------------------------------------------------------------------------
+    def subscribe(self, observer) -> None:  # type: ignore[no-untyped-def]
+        self.bus.subscribe(observer)
+
+    def publish(self, kind: str, data: Any = None, t: float | None = None) -> None:
+        self.bus.publish(self.clock.now() if t is None else t, kind, data)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop_agent(self, reason: str = "client") -> None:
+        """Barge-in by request (e.g. a stop button): stop speaking now."""
+        if self._response is not None and self.policy.is_barge_in():
+            self._barge_in(self.clock.now(), reason)
+
+    async def run(self) -> SessionResult:
+        self.lag.start()
+        started = time.perf_counter()
+        await self._prepare_acknowledgements()
+        if isinstance(self.clock, WallClock):
+            self.clock.restart()  # media time 0 is when listening starts, not when setup began
+        self.publish("session_started", {"brain": self.models.brain.name, "fast": self.fast,
+                                         "audio": self.source.has_audio, "video": self.source.has_video})
+        tasks = [asyncio.create_task(self._audio_loop(), name="audio"),
+                 asyncio.create_task(self._video_loop(), name="video"),
+                 asyncio.create_task(self._watch(), name="watch")]
+        try:
+            await self._pump()
+            await self._audio_q.put(None)
+            await self._video_q.put(None)
+            await asyncio.gather(*tasks[:2])
+            await self._drain()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self._response is not None:
+                self._response.cancel()
+                self._response.finish(interrupted=True, stopped_at=self.clock.now())
+            await self.source.aclose()
+            await self.lag.stop()
+        self.publish("session_ended", {"turns": len(self.turns)})
+        self.metrics.stage("session_wall", (time.perf_counter() - started) * 1000)
+        return SessionResult(self.clock.now(), len(self.turns), self.metrics.snapshot(self.lag.summary()))
+
+    # ---- media in ----------------------------------------------------------------------------
+    async def _pump(self) -> None:
+        stream = self.source.stream()
+        try:
+            async for item in stream:
+                if self._stop.is_set():
+                    break
+                if isinstance(item, AudioChunk):
+                    end = item.t + item.duration
+                    if not self.fast and not self.source.live:
+                        await self.clock.sleep_until(end)
+                    self.activity.hold()
+                    await self._audio_q.put(item)
+                    self._media_end = max(self._media_end, end)
+                else:
+                    if not self.fast and not self.source.live:
+                        await self.clock.sleep_until(item.t)
+                    if self._video_q.full():  # stale frames go first, never audio
+                        dropped = self._video_q.get_nowait()
+                        if dropped is not None:
+                            self.activity.release()
+                        self.metrics.count("video_frames_dropped")
+                    self.activity.hold()
+                    self._video_q.put_nowait(item)
+                    self._media_end = max(self._media_end, item.t)
+                if self.fast:
+                    await self.activity.idle()
+                    assert isinstance(self.clock, MediaClock)
+                    self.clock.advance(self._media_end)
+        finally:
+            await stream.aclose()
+
+    async def _audio_loop(self) -> None:
+        while (chunk := await self._audio_q.get()) is not None:
+            try:
+                if self.recorder is not None:
+                    self.recorder.user(chunk.t, chunk.pcm)
+                t0 = time.perf_counter()
+                events = await self.models.run(None, self.vad.feed, chunk.pcm, chunk.t)
+                self.metrics.stage("vad", (time.perf_counter() - t0) * 1000)
+                for event in events:
+                    self._on_vad(event)
+                self._check_echo_guard()
+            finally:
+                self.activity.release()
+        for event in self.vad.flush(self._media_end):
+            self._on_vad(event)
+
+    async def _video_loop(self) -> None:
+        period = 1.0 / self.config.vision.sample_fps
+        while (frame := await self._video_q.get()) is not None:
+            try:
+                if self.faces is None or frame.t < self._next_frame_t:
+                    continue
+                self._next_frame_t = frame.t + period
+                t0 = time.perf_counter()
+                cue = await self.models.run(None, self.faces.analyze, frame.image, frame.t)
+                self.metrics.stage("face", (time.perf_counter() - t0) * 1000)
+                self.publish("face_cue", cue, t=frame.t)
+                self.add_cue(cue)
+                if self.keyframes.wants(frame.image, frame.t):
+                    keyframe = await self.models.run(None, self.keyframes.encode, frame.image, frame.t)
+                    self.context.add_keyframe(keyframe)
+                    self.publish("keyframe", keyframe, t=frame.t)
+            except (ValueError, RuntimeError) as exc:
+                self.metrics.count("video_frames_failed")
+                logger.warning("frame at %.2fs skipped: %s", frame.t, exc)
+            finally:
+                self.activity.release()
+
+    def add_cue(self, cue: Any) -> None:
+        self.context.add_cue(cue)
+        if type(cue).__name__ != "FaceCue":
+            self.publish(_cue_kind(cue), cue, t=cue.t)
+        state = self.fusion.add(cue)
+        self.context.add_cue(state)
+        self.publish("emotion_state", state, t=state.t)
+
+    # ---- turn-taking -------------------------------------------------------------------------
+    def _on_vad(self, event: object) -> None:
+        now = self.clock.now()
+        if isinstance(event, SpeechStarted):
+            self.publish("speech_started", {"detected_at": round(now, 3)}, t=event.t)
+            self.last_activity_t = now
+            self._checked_in = False
+            if self.policy.is_barge_in():
+                if self.source.live and self.policy.state is TurnState.SPEAKING and self.config.session.live_echo_guard_ms:
+                    self._pending_barge = event.t
+                    return
+                self._barge_in(event.t, "user_speech")
+            self._committed_pause = None
+            self.policy.signal("user_started")
+        elif isinstance(event, SilenceStarted):
+            self.publish("silence_started", {"segment_start": round(event.segment_start, 3)}, t=event.t)
+            if self.config.asr.speculative and self._response is None:
+                start, audio = self._slice(event.segment_start, event.audio)
+                self._response = Response(self, "preemptive", audio, start, event.t)
+                asyncio.get_running_loop().create_task(self._endpoint_early(self._response))
+        elif isinstance(event, SpeechResumed):
+            self.publish("speech_resumed", None, t=event.t)
+            self.last_activity_t = now
+            response = self._response
+            if response is not None and not response.committed.is_set():
+                response.cancel()
+                self._response = None
+                self.metrics.count("preemptive_discarded")
+                self.publish("preemptive_discarded", {"pause_t": response.pause_t})
+            elif self._committed_pause is not None:  # ended early, but the user went on: a new turn
+                if self.policy.is_barge_in():
+                    self._barge_in(event.t, "user_continued")
+                self._turn_floor = max(self._turn_floor, event.t - self.config.vad.pre_roll_ms / 1000.0)
+                self._committed_pause = None
+                self.policy.signal("user_started")
+        elif isinstance(event, SpeechEnded):
+            self.publish("speech_ended", {"start": round(event.start, 3), "detected_at": round(now, 3)}, t=event.end)
+            self.last_activity_t = now
+            if self._committed_pause is not None and abs(self._committed_pause - event.end) < 1e-6:
+                self._committed_pause = None
+                return
+            response = self._response
+            if response is None or response.committed.is_set() or response.pause_t != event.end:
+                if response is not None and not response.committed.is_set():
+                    response.cancel()
+                start, audio = self._slice(event.start, event.audio)
+                response = Response(self, "end_of_turn", audio, start, event.end)
+                self._response = response
+            self._commit(response, now)
+
+    def _slice(self, start: float, audio: np.ndarray) -> tuple[float, np.ndarray]:
+        """Drop audio that belongs to an already answered part of the same VAD turn."""
+        pre = self.config.vad.pre_roll_ms / 1000.0
+        audio_t0 = start - pre
+        if self._turn_floor > audio_t0:
+            skip = int((self._turn_floor - audio_t0) * 16000)
+            return self._turn_floor + pre, audio[min(skip, len(audio)):]
+        return start, audio
+
+    async def _endpoint_early(self, response: Response) -> None:
+        """End the turn after a short pause when the speculative transcript is a complete sentence."""
+        await response.transcribed.wait()
+        if response.transcript is None or response.pause_t is None:
+            return
+        needed = self.endpointing.pause_needed_ms(response.transcript.text)
+        if needed >= self.config.vad.end_of_turn_silence_ms:
+            return
+        await self.clock.sleep_until(response.pause_t + needed / 1000.0)
+        if self._response is response and not response.committed.is_set() and self.vad.in_speech:
+            self._committed_pause = response.pause_t
+            self.metrics.count("early_endpoints")
+            self._commit(response, self.clock.now())
+
+    def _commit(self, response: Response, now: float) -> None:
+        self.policy.signal("turn_ended")
+        self.publish("turn_committed", {"pause_t": response.pause_t, "early": self._committed_pause is not None})
+        response.commit(now)
+
+    def _barge_in(self, onset: float, reason: str) -> None:
+        response = self._response
+        self._pending_barge = None
+        if response is None:
+            return
+        stopped = self.player.stop()
+        response.cancel()
+        was_speaking = self.policy.state is TurnState.SPEAKING
+        self.publish("barge_in", {"onset": round(onset, 3), "stopped_at": round(stopped, 3), "reason": reason,
+                                  "stop_ms": round((stopped - onset) * 1000, 1), "was_speaking": was_speaking})
+        if was_speaking:
+            self.publish("agent_speech_ended", {"interrupted": True}, t=stopped)
+        response.finish(interrupted=True, stopped_at=stopped)
+
+    def _check_echo_guard(self) -> None:
+        onset = self._pending_barge
+        if onset is None:
+            return
+        if not self.vad.in_speech:
+            self._pending_barge = None
+        elif self.clock.now() - onset >= self.config.session.live_echo_guard_ms / 1000.0:
+            self._barge_in(onset, "user_speech")
+            self.policy.signal("user_started")
+
+    def on_agent_started(self, t: float) -> None:
+        self.policy.signal("agent_started")
+        self.publish("agent_speech_started", None, t=t)
+
+    def on_response_finished(self, response: Response) -> None:
+        record = response.record
+        if not record.interrupted and record.first_audio_s is not None:
+            end = max(self.player.busy_until, self.clock.now())
+            self.publish("agent_speech_ended", {"interrupted": False}, t=end)
+            self.last_activity_t = end
+        if response is self._response:
+            self._response = None
+            self.policy.signal("agent_finished" if record.first_audio_s is not None else "no_reply")
+        turn = record.to_json()
+        self.turns.append(turn)
+        latency = turn["latency_ms"]
+        if latency.get("voice_to_voice") is not None:
+            self.metrics.stage("voice_to_voice", latency["voice_to_voice"])
+        self.publish("turn", turn)
+
+    async def _watch(self) -> None:
+        """Timers on the timeline: the proactive check-in after a long negative silence, backchannels."""
+        while True:
+            await self.clock.sleep_until(self.clock.now() + 0.25)
+            now = self.clock.now()
+            self.metrics.sample_rss()
+            state = self.fusion.state(now)
+            if self._response is None and self.policy.wants_check_in(now - self.last_activity_t, state.valence, self._checked_in):
+                self._checked_in = True
+                self.policy.signal("proactive")
+                response = Response(self, "proactive")
+                self._response = response
+                response.commit(now)
+
+    async def _drain(self) -> None:
+        """After the media ends: let the last answer finish (a fast replay moves the clock on for it)."""
+        while self._response is not None:
+            response = self._response
+            if self.fast:
+                await self.activity.idle()
+                assert isinstance(self.clock, MediaClock)
+                self.clock.advance(max(self.clock.now(), self.player.busy_until) + 0.01)
+            await asyncio.wait({response.speaker}, timeout=0.05)
+            if response.speaker.done() and not response.done:
+                response.finish(interrupted=False)
+        if self.fast and isinstance(self.clock, MediaClock):
+            self.clock.advance(max(self.clock.now(), self.player.busy_until))
+
+    # ---- latency budget ------------------------------------------------------------------------
+    async def _prepare_acknowledgements(self) -> None:
+        if not self.config.policy.first_sentence_deadline_ms:
+            return
+        for phrase in self.config.policy.acknowledgements:
+            style = style_for("warm", self.config.tts)
+            self._ack_cache.append(await self.models.run("tts", self.models.synthesize, phrase, style))
+
+    def acknowledgement(self) -> tuple[SpokenAudio, np.ndarray] | None:
+        if not self._ack_cache:
+            return None
+        self._ack_cache.append(self._ack_cache.pop(0))
+        return self._ack_cache[-1]
+
+
+def _cue_kind(cue: object) -> str:
+    return {"VoiceCue": "voice_cue", "TextCue": "text_cue", "FaceCue": "face_cue"}.get(type(cue).__name__, "cue")

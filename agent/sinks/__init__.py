@@ -1,0 +1,1 @@
+"""Sinks: where a session's outputs go (agent audio players, recording, trace, turns, terminal view)."""
