@@ -240,10 +240,9 @@ class Session:
                 self._response = None
                 self.metrics.count("preemptive_discarded")
                 self.publish("preemptive_discarded", {"pause_t": response.pause_t})
-            elif self._committed_pause is not None:  # ended early, but the user went on: a new turn
-                if self.policy.is_barge_in():
-                    self._barge_in(event.t, "user_continued")
-                self._turn_floor = max(self._turn_floor, event.t - self.config.vad.pre_roll_ms / 1000.0)
+            elif self._committed_pause is not None:  # ended early, but the user went on
+                if self._barge_in(event.t, "user_continued"):  # what was answered stays answered
+                    self._turn_floor = max(self._turn_floor, event.t - self.config.vad.pre_roll_ms / 1000.0)
                 self._committed_pause = None
                 self.policy.signal("user_started")
         elif isinstance(event, SpeechEnded):
@@ -289,19 +288,28 @@ class Session:
         self.publish("turn_committed", {"pause_t": response.pause_t, "early": self._committed_pause is not None})
         response.commit(now)
 
-    def _barge_in(self, onset: float, reason: str) -> None:
+    def _barge_in(self, onset: float, reason: str) -> bool:
+        """The user speaks while the agent answers: stop at once. Returns whether any answer had been heard."""
         response = self._response
         self._pending_barge = None
         if response is None:
-            return
-        stopped = self.player.stop()
+            return False
         response.cancel()
-        was_speaking = self.policy.state is TurnState.SPEAKING
+        stopped = self.player.stop()
+        first = response.record.first_audio_s
+        if first is None or stopped - first < 0.05:
+            # Nothing was heard yet: the user simply was not done. Drop the answer; the turn goes on.
+            self._response = None
+            response.done = True
+            self.policy.signal("no_reply")
+            self.metrics.count("responses_dropped")
+            self.publish("response_dropped", {"onset": round(onset, 3), "pause_t": response.pause_t, "reason": reason})
+            return False
         self.publish("barge_in", {"onset": round(onset, 3), "stopped_at": round(stopped, 3), "reason": reason,
-                                  "stop_ms": round((stopped - onset) * 1000, 1), "was_speaking": was_speaking})
-        if was_speaking:
-            self.publish("agent_speech_ended", {"interrupted": True}, t=stopped)
+                                  "stop_ms": round((stopped - onset) * 1000, 1)})
+        self.publish("agent_speech_ended", {"interrupted": True}, t=stopped)
         response.finish(interrupted=True, stopped_at=stopped)
+        return True
 
     def _check_echo_guard(self) -> None:
         onset = self._pending_barge

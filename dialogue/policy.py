@@ -30,6 +30,7 @@ _TRANSITIONS: dict[tuple[TurnState, str], TurnState] = {
     (TurnState.SPEAKING, "agent_finished"): TurnState.LISTENING,
     (TurnState.SPEAKING, "user_started"): TurnState.USER_SPEAKING,   # barge-in
     (TurnState.SPEAKING, "agent_started"): TurnState.SPEAKING,
+    (TurnState.SPEAKING, "no_reply"): TurnState.LISTENING,            # stopped before anything was heard
     (TurnState.DECIDING, "agent_finished"): TurnState.LISTENING,
     (TurnState.USER_SPEAKING, "no_reply"): TurnState.USER_SPEAKING,
     (TurnState.USER_SPEAKING, "agent_finished"): TurnState.USER_SPEAKING,

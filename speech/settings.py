@@ -20,3 +20,6 @@ class TtsSettings:
     model: str = field(default="tts-1", metadata=_m("openai: model name"))
     api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai: environment variable with the API key"))
     output_device: str = field(default="", metadata=_m("live playback device name or index ('' = system default)"))
+    threads: int = field(default=1, metadata=_m("hibari: onnxruntime intra-op threads", min=1))
+    seed: int = field(default=0, metadata=_m("hibari: noise seed, so the same text always sounds the same"))
+    timeout_s: float = field(default=20.0, metadata=_m("openai: request timeout", min=0.1))

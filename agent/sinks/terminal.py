@@ -31,6 +31,8 @@ class TerminalView:
             self.console.print(f"{t} [magenta]agent[/magenta] [dim]({data.get('emotion')})[/dim] {data.get('text')}")
         elif kind == "barge_in" and isinstance(data, dict):
             self.console.print(f"{t} [red]barge-in[/red]: agent stopped {data.get('stop_ms')} ms after the user spoke")
+        elif kind == "response_dropped":
+            self.console.print(f"{t} [dim]user went on; the answer being prepared was dropped[/dim]")
         elif kind == "brain_note" and isinstance(data, dict):
             self.console.print(f"{t} [yellow]{data.get('note')}[/yellow]")
         elif kind == "acknowledgement" and isinstance(data, dict):

@@ -1,0 +1,175 @@
+"""Text generation from any OpenAI-compatible chat-completions endpoint (vLLM, hosted models), streamed over SSE."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Any, AsyncIterator
+
+import httpx
+
+from dialogue.encoding import jpeg_data_url, wav_base64
+from dialogue.errors import BrainError
+from dialogue.settings import BrainSettings
+from dialogue.types import MultimodalPrompt
+
+logger = logging.getLogger(__name__)
+
+_ROLES = {"user": "user", "assistant": "assistant", "agent": "assistant", "system": "system"}
+
+
+class _Retryable(Exception):
+    """A failure before the first token that another attempt may fix (connection error, 5xx)."""
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _error_text(body: bytes) -> str:
+    """The server's own error message: OpenAI's {"error": {"message"}} shape, vLLM's {"message"}, or the raw body."""
+    raw = body.decode("utf-8", "replace")
+    try:
+        obj = json.loads(raw)
+    except ValueError:
+        return _one_line(raw) or "(empty body)"
+    if isinstance(obj, dict):
+        err = obj.get("error", obj)
+        if isinstance(err, dict) and err.get("message"):
+            return _one_line(str(err["message"]))
+        if isinstance(err, str):
+            return _one_line(err)
+    return _one_line(raw)
+
+
+class OpenAIGenerator:
+    """Streams the reply text of ``POST {base_url}/chat/completions`` with images and audio as content parts."""
+
+    name = "openai"
+
+    def __init__(self, settings: BrainSettings, base_url: str | None = None,
+                 client: httpx.AsyncClient | None = None) -> None:
+        if not settings.model:
+            raise ValueError("brain.model must name the served model for the openai backend")
+        self.settings = settings
+        self.base_url = (base_url or settings.base_url).rstrip("/")
+        self.url = self.base_url + "/chat/completions"
+        self._own_client = client is None
+        self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout_s))
+        key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
+        self._headers = {"Accept": "text/event-stream"}
+        if key:
+            self._headers["Authorization"] = f"Bearer {key}"
+
+    def build_request(self, prompt: MultimodalPrompt) -> dict[str, Any]:
+        """The JSON body: system, history turns, then the user's images, audio and text as content parts."""
+        messages: list[dict[str, Any]] = []
+        if prompt.system:
+            messages.append({"role": "system", "content": prompt.system})
+        for role, text in prompt.history:
+            if role not in _ROLES:
+                raise ValueError(f"prompt history role must be one of {sorted(_ROLES)}, got {role!r}")
+            messages.append({"role": _ROLES[role], "content": text})
+        parts: list[dict[str, Any]] = []
+        if self.settings.send_images:
+            parts += [{"type": "image_url", "image_url": {"url": jpeg_data_url(j)}} for j in prompt.images]
+        if self.settings.send_audio and prompt.audio is not None and prompt.audio.size:
+            parts.append({"type": "input_audio", "input_audio": {"data": wav_base64(prompt.audio), "format": "wav"}})
+        parts.append({"type": "text", "text": prompt.user})
+        messages.append({"role": "user", "content": parts})
+        return {
+            "model": self.settings.model,
+            "messages": messages,
+            "stream": True,
+            "max_tokens": prompt.max_tokens,
+            "temperature": self.settings.temperature,
+        }
+
+    async def stream(self, prompt: MultimodalPrompt) -> AsyncIterator[str]:
+        """Yield text pieces as the server streams them; raise BrainError on failure.
+
+        Connection errors and 5xx are retried with exponential backoff, but only
+        before the first piece: once text is out, a retry would repeat it.
+        """
+        body = self.build_request(prompt)
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            pieces = self._attempt(body)
+            try:
+                first = await pieces.__anext__()
+            except StopAsyncIteration:
+                return
+            except _Retryable as exc:
+                if attempt + 1 >= attempts:
+                    raise BrainError(f"{self.url}: {exc} (after {attempts} attempts)") from exc
+                delay = self.settings.retry_backoff_s * 2 ** attempt
+                logger.warning("%s: %s; retrying in %.2f s", self.url, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            try:
+                yield first
+                async for piece in pieces:
+                    yield piece
+            except _Retryable as exc:
+                raise BrainError(f"{self.url}: stream broke after text was sent: {exc}") from exc
+            finally:
+                await pieces.aclose()
+            return
+
+    async def _attempt(self, body: dict[str, Any]) -> AsyncIterator[str]:
+        try:
+            async with self._client.stream("POST", self.url, json=body, headers=self._headers) as resp:
+                if resp.status_code >= 400:
+                    text = _error_text(await resp.aread())
+                    if resp.status_code >= 500:
+                        raise _Retryable(f"HTTP {resp.status_code}: {text}")
+                    raise BrainError(f"{self.url} rejected the request: HTTP {resp.status_code}: {text}")
+                async for line in resp.aiter_lines():
+                    piece = self._parse_line(line)
+                    if piece is None:
+                        return
+                    if piece:
+                        yield piece
+        except httpx.TimeoutException as exc:
+            raise BrainError(f"{self.url}: no data for {self.settings.timeout_s:g} s ({type(exc).__name__})") from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise _Retryable(f"{type(exc).__name__}: {_one_line(str(exc)) or 'connection failed'}") from exc
+        except httpx.HTTPError as exc:
+            raise BrainError(f"{self.url}: {type(exc).__name__}: {_one_line(str(exc))}") from exc
+
+    def _parse_line(self, line: str) -> str | None:
+        """The text a ``data:`` line carries ('' for none), or None at ``[DONE]``."""
+        line = line.strip()
+        if not line.startswith("data:"):
+            return ""  # comments, event names, keep-alives and blank separators
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return None
+        try:
+            obj = json.loads(data)
+        except ValueError as exc:
+            raise BrainError(f"{self.url}: malformed SSE data line: {_one_line(data, 80)!r}") from exc
+        if not isinstance(obj, dict):
+            raise BrainError(f"{self.url}: SSE data is not a JSON object: {_one_line(data, 80)!r}")
+        if "error" in obj:
+            raise BrainError(f"{self.url}: error inside the stream: {_error_text(data.encode())}")
+        choices = obj.get("choices") or []
+        if not choices:
+            return ""  # e.g. the final usage-only chunk
+        delta = choices[0].get("delta") or {}
+        return delta.get("content") or ""
+
+    async def warm_up(self) -> None:
+        """Open the connection and check the endpoint lists models; a failure is logged, not raised."""
+        try:
+            resp = await self._client.get(self.base_url + "/models", headers=self._headers)
+            if resp.status_code >= 400:
+                logger.warning("%s/models answered HTTP %d", self.base_url, resp.status_code)
+        except httpx.HTTPError as exc:
+            logger.warning("brain endpoint %s unreachable at warm-up: %s", self.base_url, type(exc).__name__)
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self._client.aclose()

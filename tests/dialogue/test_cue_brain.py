@@ -1,0 +1,173 @@
+"""The cue brain, specified by examples: what it decides, which emotion it shows and what its reply must say."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dialogue.cue_brain import CueBrain, key_phrase, reflect, shift_pronouns
+from dialogue.settings import PolicySettings
+from dialogue.types import AGENT_EMOTIONS, BrainDelta, BrainView, DialogueTurn
+from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
+
+
+def emotion(label: str, valence: float, arousal: float, *conflicts: str) -> EmotionState:
+    return EmotionState(t=5.0, valence=valence, arousal=arousal, label=label, confidence=0.7, conflicts=conflicts)
+
+
+SMILE = FaceCue(t=5.0, face_present=True, smiling=True, expression="happy", valence=0.6)
+FROWN = FaceCue(t=5.0, face_present=True, smiling=False, expression="sad", valence=-0.5)
+LOUD = VoiceCue(t=5.0, start=1.0, end=4.0, energy_db=-12.0, pitch_median_hz=220.0, pitch_range_semitones=9.0,
+                speaking_rate_wps=3.5, energy_rel=0.5, pitch_rel=0.4, rate_rel=0.3, arousal=0.7)
+
+
+def view(text: str | None, state: EmotionState | None = None, face: FaceCue | None = None,
+         voice: VoiceCue | None = None, **kw: object) -> BrainView:
+    transcript = Transcript(text, 1.0, 4.0) if text is not None else None
+    return BrainView(t=5.0, transcript=transcript, emotion=state, face=face, voice=voice, **kw)  # type: ignore[arg-type]
+
+
+def collect(brain: CueBrain, v: BrainView) -> list[BrainDelta]:
+    async def run() -> list[BrainDelta]:
+        return [d async for d in brain.respond(v)]
+    return asyncio.run(run())
+
+
+def reply(brain: CueBrain, v: BrainView) -> tuple[str | None, str | None, str]:
+    deltas = collect(brain, v)
+    decision = next((d.decision for d in deltas if d.decision), None)
+    mood = next((d.emotion for d in deltas if d.emotion), None)
+    return decision, mood, "".join(d.text for d in deltas if d.text)
+
+
+# (transcript, emotion state, face, voice) -> (decision, agent emotion, words the reply must contain)
+TABLE = [
+    ("I just got the job I wanted!", emotion("happy", 0.7, 0.5), SMILE, None,
+     "respond", "happy", ["you just got the job you wanted"]),
+    ("We finally finished the house renovation.", emotion("neutral", 0.35, -0.2), None, None,
+     "respond", "warm", ["we finally finished the house renovation"]),
+    ("I'm so tired of my job.", emotion("sad", -0.55, -0.3), None, None,
+     "respond", "concerned", ["you're so tired of your job"]),
+    ("I am furious, my landlord kept my deposit.", emotion("angry", -0.6, 0.7), None, LOUD,
+     "respond", "calm", ["you are furious"]),
+    ("Honestly I feel like nobody listens to me.", None, None, None,
+     "respond", "concerned", ["you feel like nobody listens to you"]),
+    ("Um, so my sister is moving to Canada next month.", emotion("neutral", 0.0, 0.0), None, None,
+     "respond", "curious", ["your sister is moving to Canada next month", "?"]),
+    ("My dog died last week.", emotion("sad", -0.4, -0.1, "face:positive vs words:negative"), SMILE, None,
+     "respond", "warm", ["smil", "your dog died last week"]),
+    ("I'm fine, everything is great.", emotion("sad", -0.4, -0.4), FROWN, None,
+     "respond", "warm", ["seem", "you're fine"]),
+    ("Hello!", None, SMILE, None, "respond", "happy", ["Hello", "see you", "?"]),
+    ("Hi, how are you?", None, None, None, "respond", "happy", ["thank", "How are you?"]),
+    ("What's the capital of France?", None, None, None, "respond", "apologetic", ["simple rule-based baseline"]),
+    ("Should I quit my job?", emotion("anxious", -0.4, 0.5), None, None,
+     "respond", "calm", ["simple rule-based baseline", "?"]),
+    ("Thank you so much.", None, None, None, "respond", "warm", ["welcome"]),
+    ("Okay, bye!", None, None, None, "respond", "warm", ["Goodbye"]),
+]
+
+
+@pytest.mark.parametrize("text, state, face, voice, decision, agent_emotion, must", TABLE,
+                         ids=[row[0] for row in TABLE])
+def test_reply_table(text, state, face, voice, decision, agent_emotion, must):
+    got_decision, got_emotion, said = reply(CueBrain(), view(text, state, face, voice))
+    assert (got_decision, got_emotion) == (decision, agent_emotion), said
+    for words in must:
+        assert words in said, said
+    assert "<" not in said and "{" not in said
+
+
+def test_replies_differ_across_inputs():
+    brain = CueBrain()
+    replies = [reply(brain, view(text, state, face, voice))[2] for text, state, face, voice, *_ in TABLE]
+    assert len(set(replies)) == len(replies)
+
+
+def test_the_reply_has_acknowledgement_reflection_and_open_question_streamed_in_pieces():
+    deltas = collect(CueBrain(), view("I'm worried about my exam tomorrow.", emotion("anxious", -0.4, 0.5)))
+    assert deltas[0].decision == "respond" and deltas[1].emotion in AGENT_EMOTIONS
+    pieces = [d.text for d in deltas[2:]]
+    assert all(p is not None for p in pieces) and len(pieces) == 3
+    assert "you're worried about your exam tomorrow" in pieces[1]
+    assert pieces[2].strip().endswith("?")
+    assert pieces[1].startswith(" ") and pieces[2].startswith(" ")
+
+
+def test_consecutive_replies_of_one_kind_rotate_templates():
+    brain = CueBrain()
+    first = reply(brain, view("I'm so tired of my job.", emotion("sad", -0.5, -0.3)))[2]
+    second = reply(brain, view("I'm so tired of my job.", emotion("sad", -0.5, -0.3)))[2]
+    assert first != second
+    assert "you're so tired of your job" in first and "you're so tired of your job" in second
+
+
+def test_same_seed_and_inputs_give_the_same_replies_and_seeds_differ():
+    inputs = [view("I'm so tired of my job.", emotion("sad", -0.5, -0.3)), view("Hello!"), view("My cat is sick.")]
+    a, b, c = CueBrain(seed=3), CueBrain(seed=3), CueBrain(seed=4)
+    assert [reply(a, v) for v in inputs] == [reply(b, v) for v in inputs]
+    assert [reply(a, v) for v in inputs] != [reply(c, v) for v in inputs]
+
+
+def test_empty_transcript_waits_without_speaking():
+    for text in (None, "", "   ", "..."):
+        deltas = collect(CueBrain(), view(text))
+        assert deltas == [BrainDelta(decision="wait")]
+
+
+def test_proactive_check_in_is_gentle_and_recalls_what_was_said():
+    history = (DialogueTurn("user", "My mom is in the hospital again.", 1.0), DialogueTurn("agent", "Oh no.", 2.0))
+    decision, mood, said = reply(CueBrain(), BrainView(t=20.0, trigger="proactive", emotion=emotion("sad", -0.6, -0.3),
+                                                       history=history, silence_s=9.0))
+    assert (decision, mood) == ("respond", "concerned")
+    assert "your mom is in the hospital again" in said and "quiet" in said and said.endswith("?")
+    _, mood, _ = reply(CueBrain(), BrainView(t=20.0, trigger="proactive", emotion=emotion("anxious", -0.5, 0.6)))
+    assert mood == "calm"
+
+
+def test_backchannel_says_one_policy_phrase_in_rotation():
+    brain = CueBrain(policy=PolicySettings(backchannel_phrases=("Uh-huh.", "Go on.")))
+    said = []
+    for _ in range(3):
+        deltas = collect(brain, view("and then I", trigger="backchannel"))
+        assert deltas[0].decision == "backchannel"
+        said.append("".join(d.text for d in deltas if d.text))
+    assert said == ["Uh-huh.", "Go on.", "Uh-huh."]
+
+
+def test_a_stale_text_cue_is_not_used_for_another_transcript():
+    stale = TextCue(t=1.0, text="I love this!", valence=0.9, positive=0.8, negative=0.0, neutral=0.2)
+    assert reply(CueBrain(), view("My car broke down and I failed the test.", text_cue=stale))[1] == "concerned"
+    fresh = TextCue(t=1.0, text="It was a day.", valence=0.8, positive=0.8, negative=0.0, neutral=0.2)
+    assert reply(CueBrain(), view("It was a day.", text_cue=fresh))[1] == "warm"
+
+
+@pytest.mark.parametrize("said, reflected", [
+    ("I'm scared of my exam.", "you're scared of your exam"),
+    ("I am happy with myself", "you are happy with yourself"),
+    ("You always make me laugh.", "I always make you laugh"),
+    ("I told you about my sister, but she did not call.", "you told me about your sister"),
+    ("I think my boss hates me because I was late.", "your boss hates you"),
+    ("The weather is nice today.", "the weather is nice today"),
+    ("Yeah.", ""),
+    ("What time is it?", ""),
+])
+def test_reflection_picks_the_key_phrase_and_shifts_pronouns(said: str, reflected: str):
+    assert reflect(said) == reflected
+
+
+def test_key_phrase_prefers_a_feeling_over_other_sentences():
+    assert key_phrase("Today was long. My boss yelled. I feel completely drained.") == "I feel completely drained"
+    assert shift_pronouns("I was sure you were right") == "you were sure I was right"
+
+
+def test_empty_backchannel_phrases_are_rejected():
+    with pytest.raises(ValueError, match="backchannel_phrases"):
+        CueBrain(policy=PolicySettings(backchannel_phrases=()))
+
+
+def test_the_brain_protocol_lifecycle():
+    brain = CueBrain()
+    asyncio.run(brain.warm_up())
+    asyncio.run(brain.aclose())
+    assert brain.name == "cue"

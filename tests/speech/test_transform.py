@@ -1,0 +1,107 @@
+"""Audio helpers: resampling keeps dtype and length, to_int16 clips, shift_voice moves pitch but not duration."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from speech.hibari_tts import HibariTts
+from speech.settings import TtsSettings
+from speech.transform import apply_gain, resample, shift_voice, to_int16
+from speech.types import Style
+
+SR = 16000
+
+
+def tone(freq: float, seconds: float = 1.5, sr: int = SR, amp: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def peak_frequency(x: np.ndarray, sr: int = SR) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x)), 8 * len(x)))
+    return float(np.fft.rfftfreq(8 * len(x), 1 / sr)[np.argmax(spectrum)])
+
+
+def test_to_int16_scales_and_clips() -> None:
+    out = to_int16(np.array([0.0, 0.5, -1.0, 1.5, -3.0]))
+    assert out.dtype == np.int16
+    assert out.tolist() == [0, 16384, -32767, 32767, -32767]
+
+
+def test_apply_gain_never_clips() -> None:
+    x = tone(300, 0.1, amp=0.8)
+    loud = apply_gain(x, 2.0)
+    assert loud.dtype == np.int16
+    assert 32000 < np.abs(loud).max() <= 32767
+    assert np.abs(apply_gain(x, 0.5)).max() == pytest.approx(0.4 * 32767, rel=0.01)
+    with pytest.raises(ValueError, match="volume"):
+        apply_gain(x, 0.0)
+
+
+@pytest.mark.parametrize(("sr_from", "sr_to"), [(24000, 16000), (16000, 48000), (22050, 16000)])
+def test_resample_keeps_dtype_length_and_pitch(sr_from: int, sr_to: int) -> None:
+    x = tone(440, 1.0, sr_from)
+    for given in (x, to_int16(x)):
+        y = resample(given, sr_from, sr_to)
+        assert y.dtype == given.dtype
+        assert len(y) == pytest.approx(sr_to, abs=1)
+        assert peak_frequency(y, sr_to) == pytest.approx(440, rel=0.01)
+
+
+def test_resample_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="sample rates"):
+        resample(tone(440), 0, 16000)
+    with pytest.raises(ValueError, match="mono"):
+        resample(np.zeros((10, 2), np.float32), 16000, 8000)
+    with pytest.raises(ValueError, match="int16 or float"):
+        resample(np.zeros(10, np.int32), 16000, 8000)
+
+
+@pytest.mark.parametrize("semitones", [-4.0, 3.0, -12.0, 7.0])
+def test_shift_voice_moves_pitch_by_the_asked_semitones(semitones: float) -> None:
+    x = tone(220)
+    y = shift_voice(x, SR, semitones)
+    assert y.dtype == x.dtype
+    assert len(y) == pytest.approx(len(x), rel=0.05)
+    core = y[SR // 8: -SR // 8]
+    assert peak_frequency(core) == pytest.approx(220 * 2 ** (semitones / 12), rel=0.05)
+
+
+def test_shift_voice_on_int16_speech_like_audio_stays_int16_and_audible() -> None:
+    x = to_int16(tone(150) + tone(300, amp=0.2) + tone(450, amp=0.1))
+    y = shift_voice(x, SR, -4)
+    assert y.dtype == np.int16
+    assert len(y) == pytest.approx(len(x), rel=0.05)
+    assert np.abs(y.astype(np.float64)).mean() > 0.5 * np.abs(x.astype(np.float64)).mean()
+    assert peak_frequency(y[2000:-2000]) == pytest.approx(150 * 2 ** (-4 / 12), rel=0.05)
+
+
+def median_pitch(x: np.ndarray, sr: int = SR) -> float:
+    """Median autocorrelation pitch over loud 40 ms frames (70-400 Hz)."""
+    x = x.astype(np.float64)
+    pitches = []
+    for i in range(0, len(x) - 640, 320):
+        f = x[i: i + 640] - x[i: i + 640].mean()
+        if np.sqrt(np.mean(f ** 2)) < 0.05 * np.abs(x).max():
+            continue
+        ac = np.correlate(f, f, "full")[639:]
+        lag = sr // 400 + int(np.argmax(ac[sr // 400: sr // 70]))
+        if ac[lag] > 0.5 * ac[0]:
+            pitches.append(sr / lag)
+    return float(np.median(pitches))
+
+
+def test_shift_voice_makes_the_synthetic_user_sound_lower_than_the_agent() -> None:
+    tts = HibariTts(TtsSettings())
+    agent = resample(tts.synthesize("Could you tell me what time the museum opens tomorrow?", Style()), 24000, SR)
+    user = shift_voice(agent, SR, -4)
+    assert len(user) == pytest.approx(len(agent), rel=0.05)
+    assert median_pitch(user) / median_pitch(agent) == pytest.approx(2 ** (-4 / 12), rel=0.05)
+
+
+def test_shift_voice_zero_is_identity_and_range_is_checked() -> None:
+    x = tone(220, 0.2)
+    assert np.array_equal(shift_voice(x, SR, 0), x)
+    with pytest.raises(ValueError, match="semitones"):
+        shift_voice(x, SR, 13)
