@@ -16,7 +16,7 @@ from dialogue.brains import make_brain
 from dialogue.types import Brain
 from perception.asr import make_transcriber
 from speech.tts import make_tts
-from speech.transform import resample
+from speech.transform import resample, trim_silence
 from speech.types import SpokenAudio, Style, Tts
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,8 @@ class Models:
     def synthesize(self, sentence: str, style: Style) -> tuple[SpokenAudio, np.ndarray]:
         """TTS one sentence; also returns the 16 kHz copy the recording and the network use (blocking)."""
         samples = self.tts.synthesize(sentence, style)
+        if self.config.tts.trim_silence:
+            samples = trim_silence(samples, self.tts.sample_rate)
         pcm16k = resample(samples, self.tts.sample_rate, 16000)
         return SpokenAudio(sentence, samples, self.tts.sample_rate), pcm16k
 

@@ -64,10 +64,10 @@ def timeline_png(events: list[dict[str, Any]], turns: list[dict[str, Any]]) -> b
         flagged = [s for s in states if s.get("conflicts")]
         ax1.scatter([s["t"] for s in flagged], [s.get("valence", 0) for s in flagged], marker="x", color="k",
                     label="conflicting cues", zorder=3)
+        ax1.legend(loc="upper right", fontsize=8)
     ax1.axhline(0, color="#999", lw=0.6)
     ax1.set_ylim(-1.05, 1.05)
     ax1.set_ylabel("user emotion")
-    ax1.legend(loc="upper right", fontsize=8)
     v2v = [(t.get("user_end_s") or 0, (t.get("latency_ms") or {}).get("voice_to_voice")) for t in turns]
     v2v = [(x, y) for x, y in v2v if y is not None]
     if v2v:

