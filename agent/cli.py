@@ -45,6 +45,7 @@ async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast:
     t0 = time.perf_counter()
     try:
         models = Models.load(cfg)
+        await models.warm_up_brain()
     except (FileNotFoundError, ValueError, RuntimeError, ImportError) as exc:
         raise CliError(f"loading models failed: {exc}") from None
     outputs = SessionOutputs(args.out, args.record, cfg.output.trace_audio_events)

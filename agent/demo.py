@@ -12,11 +12,11 @@ import numpy as np
 from agent.synth import Line, render_conversation
 
 DEMO_LINES = (
-    Line("Hi there. I just got back from a long day at work.", 4.5),
-    Line("Honestly, I'm feeling pretty stressed about my exam next week.", 5.0),
-    Line("I studied a lot, but I keep thinking | that I will forget everything.", 5.0, hesitation_s=1.2),
-    Line("Oh, and guess what? My sister just told me she's having a baby!", 5.0),
-    Line("Thanks for listening to me. What should I do tonight to relax?", 5.5),
+    Line("Hi there. I just got back from a long day at work.", 7.5),
+    Line("Honestly, I'm feeling pretty stressed about my exam next week.", 8.0),
+    Line("I studied a lot, but I keep thinking | that I will forget everything.", 8.0, hesitation_s=1.5),
+    Line("Oh, and guess what? My sister just told me she's having a baby!", 8.0),
+    Line("Thanks for listening to me. What should I do tonight to relax?", 8.0),
 )
 
 

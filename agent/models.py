@@ -58,6 +58,12 @@ class Models:
         return cls(config=config, transcriber=transcriber, tts=tts, brain=brain, executor=executor, load_s=load_s,
                    _locks={"asr": threading.Lock(), "tts": threading.Lock()})
 
+    async def warm_up_brain(self) -> None:
+        """Load and exercise the brain before the first turn (a local LLM loads its weights here)."""
+        t0 = time.perf_counter()
+        await self.brain.warm_up()
+        self.load_s["brain_warm_up"] = time.perf_counter() - t0
+
     async def run(self, lock: str | None, fn: Callable[..., T], *args: Any) -> T:
         """Run a blocking model call on the executor, serialized per model."""
         loop = asyncio.get_running_loop()

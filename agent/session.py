@@ -86,6 +86,9 @@ class Session:
         self._next_frame_t = 0.0
         self._stop = asyncio.Event()
         self._ack_cache: list[tuple[SpokenAudio, np.ndarray]] = []
+        self._backchannels: list[tuple[SpokenAudio, np.ndarray]] = []
+        self._speech_since: float | None = None        # start of the user's current stretch of speech
+        self._last_backchannel = -1e9
         self._media_end = 0.0
 
     # ---- public API -------------------------------------------------------------------------
@@ -217,6 +220,7 @@ class Session:
         if isinstance(event, SpeechStarted):
             self.publish("speech_started", {"detected_at": round(now, 3)}, t=event.t)
             self.last_activity_t = now
+            self._speech_since = event.t
             self._checked_in = False
             if self.policy.is_barge_in():
                 if self.source.live and self.policy.state is TurnState.SPEAKING and self.config.session.live_echo_guard_ms:
@@ -227,6 +231,7 @@ class Session:
             self.policy.signal("user_started")
         elif isinstance(event, SilenceStarted):
             self.publish("silence_started", {"segment_start": round(event.segment_start, 3)}, t=event.t)
+            self._speech_since = None
             if self.config.asr.speculative and self._response is None:
                 start, audio = self._slice(event.segment_start, event.audio)
                 self._response = Response(self, "preemptive", audio, start, event.t)
@@ -234,6 +239,7 @@ class Session:
         elif isinstance(event, SpeechResumed):
             self.publish("speech_resumed", None, t=event.t)
             self.last_activity_t = now
+            self._speech_since = event.t
             response = self._response
             if response is not None and not response.committed.is_set():
                 response.cancel()
@@ -248,6 +254,7 @@ class Session:
         elif isinstance(event, SpeechEnded):
             self.publish("speech_ended", {"start": round(event.start, 3), "detected_at": round(now, 3)}, t=event.end)
             self.last_activity_t = now
+            self._speech_since = None
             if self._committed_pause is not None and abs(self._committed_pause - event.end) < 1e-6:
                 self._committed_pause = None
                 return
@@ -348,6 +355,11 @@ class Session:
             now = self.clock.now()
             self.metrics.sample_rss()
             state = self.fusion.state(now)
+            since = self._speech_since
+            if (since is not None and self._response is None and self._backchannels
+                    and self.policy.wants_backchannel(now - max(since, self._last_backchannel))):
+                self._last_backchannel = now
+                asyncio.get_running_loop().create_task(self._backchannel())
             if self._response is None and self.policy.wants_check_in(now - self.last_activity_t, state.valence, self._checked_in):
                 self._checked_in = True
                 self.policy.signal("proactive")
@@ -369,13 +381,23 @@ class Session:
         if self.fast and isinstance(self.clock, MediaClock):
             self.clock.advance(max(self.clock.now(), self.player.busy_until))
 
-    # ---- latency budget ------------------------------------------------------------------------
+    async def _backchannel(self) -> None:
+        """A short "mm-hm" while the user keeps talking; it does not take the turn."""
+        audio, pcm16k = self._backchannels[0]
+        self._backchannels.append(self._backchannels.pop(0))
+        start = max(self.clock.now(), self.player.busy_until)
+        self.metrics.count("backchannels")
+        self.publish("backchannel", {"text": audio.text, "duration": round(len(pcm16k) / 16000, 3)}, t=start)
+        await self.player.play(audio, pcm16k)
+
+    # ---- short phrases, synthesized once ------------------------------------------------------------
     async def _prepare_acknowledgements(self) -> None:
-        if not self.config.policy.first_sentence_deadline_ms:
-            return
-        for phrase in self.config.policy.acknowledgements:
-            style = style_for("warm", self.config.tts)
-            self._ack_cache.append(await self.models.run("tts", self.models.synthesize, phrase, style))
+        policy = self.config.policy
+        phrases = [(self._ack_cache, p) for p in policy.acknowledgements if policy.first_sentence_deadline_ms]
+        phrases += [(self._backchannels, p) for p in policy.backchannel_phrases if policy.backchannel_after_s > 0]
+        style = style_for("warm", self.config.tts)
+        for cache, phrase in phrases:
+            cache.append(await self.models.run("tts", self.models.synthesize, phrase, style))
 
     def acknowledgement(self) -> tuple[SpokenAudio, np.ndarray] | None:
         if not self._ack_cache:

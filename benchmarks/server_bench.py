@@ -32,10 +32,11 @@ from agent.session import Session
 from agent.sinks.players import TimelinePlayer
 from agent.synth import Line, Utterance, render_audio
 
-LINES = [Line("Hello, I had a really rough day at work today.", 3.5),
-         Line("My manager criticized my project in front of everyone.", 3.5),
-         Line("But I got some good news tonight, my sister is getting married!", 3.5),
-         Line("Thanks for listening. What should I do tonight to relax?", 3.5)]
+PAUSE_S = 7.0  # long enough for each answer to finish, so no turn is cut short by the next line
+LINES = [Line("Hello, I had a really rough day at work today.", PAUSE_S),
+         Line("My manager criticized my project in front of everyone.", PAUSE_S),
+         Line("But I got some good news tonight, my sister is getting married!", PAUSE_S),
+         Line("Thanks for listening. What should I do tonight to relax?", PAUSE_S)]
 TAIL_S = 20.0  # after the script, silence keeps flowing until every turn is answered (or this runs out)
 FRAME = 512
 JITTER_S = 0.06
@@ -46,15 +47,18 @@ def _end_frames(truth: list[Utterance]) -> list[int]:
     return [int(u.end_s * 16000) // FRAME for u in truth]
 
 
-def _pairs(ends: list[float], outs: list[float]) -> list[float]:
-    """Per turn: first agent audio after each speech end, in ms."""
-    lat = []
+def _pairs(ends: list[float], outs: list[float]) -> list[float | None]:
+    """Per turn: ms from the speech end to the first agent audio before the next speech end (None: unanswered)."""
+    lat: list[float | None] = []
     for i, end in enumerate(ends):
         nxt = ends[i + 1] if i + 1 < len(ends) else float("inf")
         first = next((o for o in outs if end < o < nxt), None)
-        if first is not None:
-            lat.append((first - end) * 1000)
+        lat.append(None if first is None else (first - end) * 1000)
     return lat
+
+
+def _answered(lat: list[float | None]) -> list[float]:
+    return [x for x in lat if x is not None]
 
 
 class _PacedSource:
@@ -79,7 +83,7 @@ class _PacedSource:
         return None
 
 
-async def replay_run(models: Models, pcm: np.ndarray, truth: list[Utterance]) -> list[float]:
+async def replay_run(models: Models, pcm: np.ndarray, truth: list[Utterance]) -> list[float | None]:
     clock = WallClock()
     source = _PacedSource(clock, pcm, _end_frames(truth))
     outs: list[float] = []
@@ -113,15 +117,14 @@ async def ws_client(port: int, pcm: np.ndarray, truth: list[Utterance]) -> dict[
         t0 = time.perf_counter()
         padded = np.concatenate([pcm, np.zeros(int(TAIL_S * 16000), np.int16)])
         for k, i in enumerate(range(0, len(padded) - FRAME + 1, FRAME)):
-            if i >= len(pcm) and len(_pairs(sent_ends, [a[0] for a in audio])) == len(truth):
+            if i >= len(pcm) and len(_answered(_pairs(sent_ends, [a[0] for a in audio]))) == len(truth):
                 break
             await asyncio.sleep(max(0.0, t0 + (i + FRAME) / 16000 - time.perf_counter()))
             await ws.send(b"\x01" + padded[i: i + FRAME].astype("<i2").tobytes())
             if k in ends:
                 sent_ends.append(time.perf_counter())
         receiver.cancel()
-    return {"latency_ms": _pairs(sent_ends, [a[0] for a in audio]), "gaps": _gaps(audio),
-            "answered": len(_pairs(sent_ends, [a[0] for a in audio])), "transcripts": transcripts}
+    return {"latency_ms": _pairs(sent_ends, [a[0] for a in audio]), "gaps": _gaps(audio), "transcripts": transcripts}
 
 
 def _gaps(audio: list[tuple[float, float, float]]) -> list[float]:
@@ -188,26 +191,35 @@ async def main_async(sessions: int) -> dict[str, Any]:
         await ws_server.wait_closed()
         await models.aclose()
     gaps = [g for c in many for g in c["gaps"]]
-    lat = [x for c in many for x in c["latency_ms"]]
+    lat = [x for c in many for x in _answered(c["latency_ms"])]
+    ws_lat, replay_lat = _answered(single["latency_ms"]), _answered(replay)
+    paired = [w - r for w, r in zip(single["latency_ms"], replay) if w is not None and r is not None]
     return {
         "turns_per_session": len(truth),
         "transport": {
-            "replay_first_audio_ms_p50": round(statistics.median(replay), 1) if replay else None,
-            "websocket_first_audio_ms_p50": round(statistics.median(single["latency_ms"]), 1) if single["latency_ms"] else None,
-            "added_ms_p50": round(statistics.median(single["latency_ms"]) - statistics.median(replay), 1)
-            if replay and single["latency_ms"] else None,
-            "replay_ms": [round(x, 1) for x in replay], "websocket_ms": [round(x, 1) for x in single["latency_ms"]],
+            "replay_first_audio_ms_p50": _p50(replay_lat),
+            "websocket_first_audio_ms_p50": _p50(ws_lat),
+            "added_ms_p50": _p50(paired),
+            "replay_ms": _rounded(replay), "websocket_ms": _rounded(single["latency_ms"]),
         },
         "concurrent": {
             "sessions": sessions,
-            "sessions_fully_answered": sum(c["answered"] == len(truth) for c in many),
-            "turns_answered": sum(c["answered"] for c in many),
-            "first_audio_ms_p50": round(statistics.median(lat), 1) if lat else None,
+            "sessions_fully_answered": sum(len(_answered(c["latency_ms"])) == len(truth) for c in many),
+            "turns_answered": len(lat),
+            "first_audio_ms_p50": _p50(lat),
             "first_audio_ms_max": round(max(lat), 1) if lat else None,
             "downstream_gaps": len(gaps), "downstream_gap_ms_max": round(max(gaps), 1) if gaps else 0.0,
             "server_loop_lag_ms_p99": round(probe.p99(), 1),
         },
     }
+
+
+def _p50(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _rounded(values: list[float | None]) -> list[float | None]:
+    return [None if v is None else round(v, 1) for v in values]
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from dialogue.errors import BrainError
 from dialogue.parser import TagParser
@@ -21,6 +21,8 @@ class LlmBrain:
 
     def __init__(self, generator: TextGenerator, settings: BrainSettings, fallback: Brain | None = None) -> None:
         self.generator = generator
+        # The memory counts history with the model's own tokenizer where the backend has one.
+        self.count_tokens: Callable[[str], int] | None = getattr(generator, "count_tokens", None)
         self.settings = settings
         self.fallback = fallback
         self.name = f"llm:{generator.name}"

@@ -53,6 +53,7 @@ class FaceSettings:
     onnx_input_size: tuple[int, ...] = field(default=(320, 320), metadata=_m("detector: onnx: input width, height"))
     score_threshold: float = field(default=0.6, metadata=_m("minimum detection score (onnx)", min=0.0, max=1.0))
     min_size_ratio: float = field(default=0.08, metadata=_m("smallest face side as a fraction of the frame's shorter side", min=0.0, max=1.0))
+    detect_width: int = field(default=320, metadata=_m("haar: frames are downscaled to this width for detection (speed vs small faces)", min=64))
     main_face: str = field(default="largest", metadata=_m("which face is tracked", choices=("largest", "central")))
     lost_after_s: float = field(default=1.0, metadata=_m("the tracked face is declared gone after this long unseen", min=0.0))
 

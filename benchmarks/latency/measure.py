@@ -49,6 +49,7 @@ class TurnMeasure:
     cut_in: bool
     stages_ms: dict[str, float | None] = field(default_factory=dict)
     reported_v2v_ms: float | None = None
+    word_error_rate: float | None = None  # of our transcript, for single-utterance turns
 
     @property
     def answered(self) -> bool:
@@ -101,6 +102,14 @@ def _match_reports(truth: tuple[TrueTurn, ...], reports: list[dict[str, Any]]) -
     return matched
 
 
+def _wer(turn: TrueTurn, report: dict[str, Any]) -> float | None:
+    if len(turn.segments) != 1 or "user_text" not in report:
+        return None
+    from perception.asr import word_error_rate
+
+    return word_error_rate(turn.text, str(report["user_text"]))
+
+
 def _ms(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -131,7 +140,8 @@ def measure(truth: GroundTruth, recording: Recording, reports: list[dict[str, An
             turn=turn.index, true_start_s=turn.start_s, true_end_s=turn.end_s, interrupt=turn.interrupt,
             v2v_ms=None if onset is None else (onset - turn.end_s) * 1000, barge_in_stop_ms=barge_stop,
             cut_in=cut_in, stages_ms={s: _ms(latency.get(s)) for s in STAGES},
-            reported_v2v_ms=_ms(latency.get("voice_to_voice"))))
+            reported_v2v_ms=_ms(latency.get("voice_to_voice")),
+            word_error_rate=_wer(turn, report)))
     proactive = sum(1 for s, _ in spans for a, b in truth.silences if a <= s < b)
     return RunMeasure(turns=tuple(turns), agent_spans=tuple(spans), cut_ins=len(cut_in_spans),
                       unanswered=sum(1 for t in turns if not t.answered),

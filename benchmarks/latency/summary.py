@@ -78,6 +78,8 @@ def _figures(runs: list[MeasuredRun]) -> dict[str, Any]:
         out[f"{stage}_ms"] = percentiles(t.stages_ms.get(stage) for t in turns)
     out["reported_v2v_ms"] = percentiles(t.reported_v2v_ms for t in turns)
     out["barge_in_stop_ms"] = percentiles(t.barge_in_stop_ms for t in turns)
+    wers = [t.word_error_rate for t in turns if t.word_error_rate is not None]
+    out["asr_wer"] = round(sum(wers) / len(wers), 4) if wers else None
     out["cut_ins"] = sum(m.cut_ins for m in measured)
     out["unanswered"] = sum(m.unanswered for m in measured)
     out["barge_ins"] = sum(m.barge_ins for m in measured)

@@ -1,0 +1,121 @@
+"""Facial expression: OpenCV's bundled smile cascade (coarse) or an HSEmotion/AffectNet-style ONNX classifier."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from perception.face import bundled_cascade
+from perception.settings import ExpressionSettings
+
+AFFECTNET_CLASSES = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
+
+EXPRESSION_VALENCE: dict[str, float] = {
+    "anger": -0.6, "contempt": -0.4, "disgust": -0.5, "fear": -0.5,
+    "happiness": 0.7, "neutral": 0.0, "sadness": -0.6, "surprise": 0.1,
+}
+EXPRESSION_AROUSAL: dict[str, float] = {
+    "anger": 0.7, "contempt": 0.1, "disgust": 0.3, "fear": 0.7,
+    "happiness": 0.4, "neutral": -0.1, "sadness": -0.4, "surprise": 0.8,
+}
+
+
+@dataclass(frozen=True)
+class Expression:
+    label: str
+    confidence: float
+    scores: dict[str, float]
+
+
+class ExpressionModel(Protocol):
+    """Per-frame class scores (summing to 1) for one face crop (BGR)."""
+
+    classes: tuple[str, ...]
+
+    def scores(self, face_bgr: np.ndarray) -> np.ndarray:
+        ...
+
+
+class SmileExpression:
+    """Smiling or not, from smile detections on the lower half of the face."""
+
+    classes = ("happiness", "neutral")
+
+    def __init__(self) -> None:
+        self._cascade = bundled_cascade("haarcascade_smile.xml")
+
+    def scores(self, face_bgr: np.ndarray) -> np.ndarray:
+        h = face_bgr.shape[0]
+        mouth = cv2.cvtColor(face_bgr[h // 2:], cv2.COLOR_BGR2GRAY)
+        mouth = cv2.resize(mouth, (96, 48), interpolation=cv2.INTER_AREA)
+        hits = self._cascade.detectMultiScale(cv2.equalizeHist(mouth), scaleFactor=1.2, minNeighbors=12, minSize=(24, 10))
+        p = min(0.95, 0.35 + 0.3 * len(hits)) if len(hits) else 0.1
+        return np.array([p, 1.0 - p], dtype=np.float32)
+
+
+class OnnxExpressionClassifier:
+    """8 AffectNet classes from a square RGB crop normalised by mean/std; input [1,3,S,S], output [1,8] logits."""
+
+    classes = AFFECTNET_CLASSES
+
+    def __init__(self, settings: ExpressionSettings) -> None:
+        import onnxruntime as ort
+
+        path = Path(settings.onnx_path)
+        if not settings.onnx_path or not path.is_file():
+            raise FileNotFoundError(f"expression.onnx_path: {settings.onnx_path or '(empty)'}: no such ONNX model file")
+        try:
+            self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises several unrelated types for unreadable models
+            raise ValueError(f"{path}: not a loadable ONNX model ({exc})") from None
+        size = settings.input_size
+        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        expected = f"one input [1,3,{size},{size}] (RGB, normalised) and one output [1,8] (logits in the order {', '.join(AFFECTNET_CLASSES)})"
+        shape_in = inputs[0].shape if len(inputs) == 1 else []
+        shape_out = outputs[0].shape if len(outputs) == 1 else []
+        if len(shape_in) != 4 or shape_in[1] not in (3, "3") or len(shape_out) != 2 or shape_out[-1] != 8:
+            got = f"inputs {[list(i.shape) for i in inputs]}, outputs {[list(o.shape) for o in outputs]}"
+            raise ValueError(f"{path}: expected {expected}; got {got}")
+        declared = [d for d in shape_in[2:] if isinstance(d, int)]
+        if declared and declared != [size, size]:
+            raise ValueError(f"{path}: the model takes {declared[0]}x{declared[-1]} inputs but expression.input_size is {size}")
+        if len(settings.mean) != 3 or len(settings.std) != 3 or min(settings.std) <= 0:
+            raise ValueError("expression.mean and expression.std need 3 values each (std > 0)")
+        self._input = inputs[0].name
+        self._size = size
+        self._mean = np.array(settings.mean, np.float32).reshape(1, 3, 1, 1)
+        self._std = np.array(settings.std, np.float32).reshape(1, 3, 1, 1)
+
+    def scores(self, face_bgr: np.ndarray) -> np.ndarray:
+        rgb = cv2.cvtColor(cv2.resize(face_bgr, (self._size, self._size)), cv2.COLOR_BGR2RGB)
+        x = (rgb.transpose(2, 0, 1)[None].astype(np.float32) / 255.0 - self._mean) / self._std
+        logits = self._session.run(None, {self._input: x})[0].reshape(-1).astype(np.float64)
+        e = np.exp(logits - logits.max())
+        return (e / e.sum()).astype(np.float32)
+
+
+class ScoreSmoother:
+    """Exponential smoothing of class scores over frames, so one odd frame does not flip the label."""
+
+    def __init__(self, classes: tuple[str, ...], smoothing: float) -> None:
+        self.classes = classes
+        self.alpha = 1.0 - smoothing
+        self._state: np.ndarray | None = None
+
+    def update(self, scores: np.ndarray) -> Expression:
+        self._state = scores if self._state is None else (1 - self.alpha) * self._state + self.alpha * scores
+        i = int(np.argmax(self._state))
+        return Expression(self.classes[i], float(self._state[i]),
+                          {c: round(float(v), 4) for c, v in zip(self.classes, self._state)})
+
+    def reset(self) -> None:
+        self._state = None
+
+
+def make_expression_model(settings: ExpressionSettings) -> ExpressionModel | None:
+    if settings.backend == "none":
+        return None
+    return OnnxExpressionClassifier(settings) if settings.backend == "onnx" else SmileExpression()
