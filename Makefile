@@ -21,11 +21,12 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e .
 	touch $@
 
-# Tests also need the gpu extra (tiny random Qwen2.5-Omni models run on CPU) and dev tools.
+# Tests also need the gpu extra (tiny random Qwen2.5-Omni models run on CPU), the piper extra (its backend's
+# tests; GPL, never in the default install) and dev tools.
 # torch 2.13.0 CPU is installed first, from this machine's local wheel, so no CUDA build is pulled.
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev,gpu]'
+	$(PIP) install -q -e '.[dev,gpu,piper]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

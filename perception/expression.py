@@ -1,6 +1,7 @@
 """Facial expression: OpenCV's bundled smile cascade (coarse) or an HSEmotion/AffectNet-style ONNX classifier."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,17 +18,27 @@ EXPRESSION_VALENCE: dict[str, float] = {
     "anger": -0.6, "contempt": -0.4, "disgust": -0.5, "fear": -0.5,
     "happiness": 0.7, "neutral": 0.0, "sadness": -0.6, "surprise": 0.1,
 }
+"""How pleasant (+) or unpleasant (-) each expression reads, -1..1; FaceCue.valence is built from it."""
 EXPRESSION_AROUSAL: dict[str, float] = {
     "anger": 0.7, "contempt": 0.1, "disgust": 0.3, "fear": 0.7,
     "happiness": 0.4, "neutral": -0.1, "sadness": -0.4, "surprise": 0.8,
 }
+"""How stirred up (+) or subdued (-) each expression reads, -1..1; fusion uses it for arousal."""
+
+
+def expression_valence(scores: Mapping[str, float]) -> float:
+    """The valence (-1..1) a face's class scores suggest: each class's valence weighted by its score."""
+    total = sum(scores.values())
+    return sum(EXPRESSION_VALENCE.get(c, 0.0) * p for c, p in scores.items()) / total if total > 0 else 0.0
 
 
 @dataclass(frozen=True)
 class Expression:
+    """The smoothed reading of one face: the top class, its score, all scores and the valence they suggest."""
     label: str
     confidence: float
     scores: dict[str, float]
+    valence: float
 
 
 class ExpressionModel(Protocol):
@@ -40,7 +51,7 @@ class ExpressionModel(Protocol):
 
 
 class SmileExpression:
-    """Smiling or not, from smile detections on the lower half of the face."""
+    """Smiling or not, from smile detections on the lower half of the face; more detections, more confidence."""
 
     classes = ("happiness", "neutral")
 
@@ -73,15 +84,18 @@ class OnnxExpressionClassifier:
             raise ValueError(f"{path}: not a loadable ONNX model ({exc})") from None
         size = settings.input_size
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        expected = f"one input [1,3,{size},{size}] (RGB, normalised) and one output [1,8] (logits in the order {', '.join(AFFECTNET_CLASSES)})"
+        expected = (f"one float input [1,3,{size},{size}] (RGB, normalised) and one output [1,8] "
+                    f"(logits in the order {', '.join(AFFECTNET_CLASSES)})")
         shape_in = inputs[0].shape if len(inputs) == 1 else []
         shape_out = outputs[0].shape if len(outputs) == 1 else []
-        if len(shape_in) != 4 or shape_in[1] not in (3, "3") or len(shape_out) != 2 or shape_out[-1] != 8:
+        if (len(shape_in) != 4 or shape_in[1] not in (3, "3") or inputs[0].type != "tensor(float)"
+                or len(shape_out) != 2 or shape_out[-1] not in (8, "8")):
             got = f"inputs {[list(i.shape) for i in inputs]}, outputs {[list(o.shape) for o in outputs]}"
             raise ValueError(f"{path}: expected {expected}; got {got}")
-        declared = [d for d in shape_in[2:] if isinstance(d, int)]
-        if declared and declared != [size, size]:
-            raise ValueError(f"{path}: the model takes {declared[0]}x{declared[-1]} inputs but expression.input_size is {size}")
+        declared = [d if isinstance(d, int) else "?" for d in shape_in[2:]]
+        if any(d not in (size, "?") for d in declared):
+            raise ValueError(f"{path}: the model takes {declared[0]}x{declared[1]} inputs "
+                             f"but expression.input_size is {size}")
         if len(settings.mean) != 3 or len(settings.std) != 3 or min(settings.std) <= 0:
             raise ValueError("expression.mean and expression.std need 3 values each (std > 0)")
         self._input = inputs[0].name
@@ -102,14 +116,17 @@ class ScoreSmoother:
 
     def __init__(self, classes: tuple[str, ...], smoothing: float) -> None:
         self.classes = classes
-        self.alpha = 1.0 - smoothing
+        self.smoothing = smoothing
         self._state: np.ndarray | None = None
 
-    def update(self, scores: np.ndarray) -> Expression:
-        self._state = scores if self._state is None else (1 - self.alpha) * self._state + self.alpha * scores
+    def update(self, frame_scores: np.ndarray) -> Expression:
+        if self._state is None or self._state.shape != frame_scores.shape:
+            self._state = frame_scores.astype(np.float64)
+        else:
+            self._state = self.smoothing * self._state + (1.0 - self.smoothing) * frame_scores
         i = int(np.argmax(self._state))
-        return Expression(self.classes[i], float(self._state[i]),
-                          {c: round(float(v), 4) for c, v in zip(self.classes, self._state)})
+        scores = {c: round(float(v), 4) for c, v in zip(self.classes, self._state)}
+        return Expression(self.classes[i], float(self._state[i]), scores, round(expression_valence(scores), 4))
 
     def reset(self) -> None:
         self._state = None

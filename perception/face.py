@@ -1,4 +1,9 @@
-"""Face detection (OpenCV's bundled Haar cascade, or a YuNet-style ONNX model by path) and main-face tracking."""
+"""Face detection (OpenCV's bundled Haar cascade, or a YuNet-style ONNX model by path) and main-face tracking.
+
+Detectors take a BGR uint8 image (``perception.vision.normalize_frame`` makes one from any frame) and
+return boxes in pixels of that image; the tracker works in coordinates relative to the frame (0..1),
+so it survives resolution changes.
+"""
 from __future__ import annotations
 
 import logging
@@ -14,9 +19,15 @@ from perception.types import FaceBox
 
 logger = logging.getLogger(__name__)
 
+YUNET_STRIDES = (8, 16, 32)
+YUNET_OUTPUTS = {f"{kind}_{stride}": width for kind, width in (("cls", 1), ("obj", 1), ("bbox", 4), ("kps", 10))
+                 for stride in YUNET_STRIDES}
+"""Output name → values per anchor, as YuNet (2023mar) exports them."""
+NMS_IOU = 0.3
+
 
 class FaceDetector(Protocol):
-    """Boxes in pixels of the BGR image given, best first."""
+    """Faces in a BGR uint8 image, as boxes in pixels of that image, best first."""
 
     def detect(self, bgr: np.ndarray) -> list[FaceBox]:
         ...
@@ -26,8 +37,8 @@ def bundled_cascade(name: str) -> cv2.CascadeClassifier:
     """A Haar cascade shipped inside opencv-python-headless (< 5; OpenCV 5 removed them)."""
     data = getattr(cv2, "data", None)
     if data is None or not hasattr(cv2, "CascadeClassifier"):
-        raise RuntimeError("this OpenCV has no bundled Haar cascades (OpenCV 5 removed them): "
-                           "install opencv-python-headless<5")
+        raise RuntimeError(f"OpenCV {cv2.__version__} has no bundled Haar cascades (OpenCV 5 removed cv2.data "
+                           "and CascadeClassifier): install opencv-python-headless<5")
     path = Path(data.haarcascades) / name
     cascade = cv2.CascadeClassifier(str(path))
     if cascade.empty():
@@ -35,31 +46,37 @@ def bundled_cascade(name: str) -> cv2.CascadeClassifier:
     return cascade
 
 
+def _check_bgr(bgr: np.ndarray) -> None:
+    if bgr.ndim != 3 or bgr.shape[2] != 3 or bgr.dtype != np.uint8:
+        raise ValueError(f"face detectors take BGR uint8 HxWx3 images, got {bgr.dtype} {bgr.shape} "
+                         "(use perception.vision.normalize_frame)")
+
+
 class HaarFaceDetector:
-    """Frontal faces on a downscaled gray image; fast and coarse."""
+    """Frontal faces on a downscaled, equalised gray image; fast and coarse (every score is 1.0)."""
 
     def __init__(self, settings: FaceSettings) -> None:
-        self.s = settings
-        self.work_width = settings.detect_width
+        self.settings = settings
         self._cascade = bundled_cascade("haarcascade_frontalface_default.xml")
 
     def detect(self, bgr: np.ndarray) -> list[FaceBox]:
+        _check_bgr(bgr)
         h, w = bgr.shape[:2]
-        scale = min(1.0, self.work_width / w)
-        small = cv2.resize(bgr, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA) \
-            if scale < 1.0 else bgr
-        gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
-        side = max(12, int(min(gray.shape[:2]) * self.s.min_size_ratio))
-        found = self._cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(side, side))
-        boxes = [FaceBox(x / scale, y / scale, fw / scale, fh / scale, 1.0) for x, y, fw, fh in found]
+        scale = min(1.0, self.settings.detect_width / w)
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        if scale < 1.0:
+            gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        side = max(12, int(min(gray.shape[:2]) * self.settings.min_size_ratio))
+        found = self._cascade.detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.15, minNeighbors=5,
+                                               minSize=(side, side))
+        boxes = [FaceBox(float(x / scale), float(y / scale), float(fw / scale), float(fh / scale), 1.0)
+                 for x, y, fw, fh in found]
         return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
 
 
-YUNET_OUTPUTS = tuple(f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps") for stride in (8, 16, 32))
-
-
 class OnnxFaceDetector:
-    """A YuNet-style detector: input [1,3,H,W] BGR float; outputs cls/obj/bbox/kps per stride 8, 16, 32."""
+    """A YuNet-style detector run with onnxruntime: input [1,3,H,W] BGR float 0..255; outputs
+    cls/obj/bbox/kps per stride 8, 16, 32 (anchor-free, one anchor per cell, rows of the padded grid)."""
 
     def __init__(self, settings: FaceSettings) -> None:
         import onnxruntime as ort
@@ -71,45 +88,58 @@ class OnnxFaceDetector:
             self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises several unrelated types for unreadable models
             raise ValueError(f"{path}: not a loadable ONNX model ({exc})") from None
-        inputs = self._session.get_inputs()
-        outputs = {o.name for o in self._session.get_outputs()}
-        if len(inputs) != 1 or len(inputs[0].shape) != 4 or not set(YUNET_OUTPUTS) <= outputs:
-            got = ", ".join(f"{i.name}{list(i.shape)}" for i in inputs)
-            raise ValueError(f"{path}: expected a YuNet-style face detector with one input [1,3,H,W] and outputs "
-                             f"{', '.join(YUNET_OUTPUTS)}; got inputs {got} and outputs {', '.join(sorted(outputs))}")
+        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
+        shapes = {o.name: o.shape for o in outputs}
+        ok = (len(inputs) == 1 and len(inputs[0].shape) == 4 and inputs[0].shape[1] in (3, "3")
+              and inputs[0].type == "tensor(float)"
+              and all(name in shapes and len(shapes[name]) in (2, 3) and shapes[name][-1] in (width, str(width))
+                      for name, width in YUNET_OUTPUTS.items()))
+        if not ok:
+            expected = ", ".join(f"{name}[1,N,{width}]" for name, width in YUNET_OUTPUTS.items())
+            got_in = ", ".join(f"{i.name}{list(i.shape)}" for i in inputs)
+            got_out = ", ".join(f"{o.name}{list(o.shape)}" for o in outputs)
+            raise ValueError(f"{path}: expected a YuNet-style face detector with one float input [1,3,H,W] and "
+                             f"outputs {expected}; got inputs {got_in} and outputs {got_out}")
         self._input = inputs[0].name
-        self.w, self.h = (int(v) for v in settings.onnx_input_size[:2])
+        self._names = list(YUNET_OUTPUTS)
         declared = inputs[0].shape[2:]
         if all(isinstance(d, int) for d in declared):
             self.h, self.w = int(declared[0]), int(declared[1])
+        else:
+            self.w, self.h = (int(v) for v in settings.onnx_input_size[:2])
+        # YuNet's anchor grid covers the input padded up to a multiple of the largest stride.
+        self._pad_w = -(-self.w // 32) * 32
+        self._pad_h = -(-self.h // 32) * 32
+        if declared and all(isinstance(d, int) for d in declared) and (self._pad_w, self._pad_h) != (self.w, self.h):
+            raise ValueError(f"{path}: fixed input {self.w}x{self.h} is not a multiple of 32 as YuNet needs")
         self.score_threshold = settings.score_threshold
 
     def detect(self, bgr: np.ndarray) -> list[FaceBox]:
+        _check_bgr(bgr)
         h0, w0 = bgr.shape[:2]
-        blob = cv2.resize(bgr, (self.w, self.h)).transpose(2, 0, 1)[None].astype(np.float32)
-        names = [o.name for o in self._session.get_outputs()]
-        out = dict(zip(names, self._session.run(None, {self._input: blob})))
+        resized = cv2.resize(bgr, (self.w, self.h))
+        padded = cv2.copyMakeBorder(resized, 0, self._pad_h - self.h, 0, self._pad_w - self.w, cv2.BORDER_CONSTANT)
+        blob = padded.transpose(2, 0, 1)[None].astype(np.float32)
+        out = dict(zip(self._names, self._session.run(self._names, {self._input: blob})))
         boxes, scores = [], []
-        for stride in (8, 16, 32):
-            cols, rows = self.w // stride, self.h // stride
-            cls = out[f"cls_{stride}"].reshape(-1)
-            obj = out[f"obj_{stride}"].reshape(-1)
-            bbox = out[f"bbox_{stride}"].reshape(-1, 4)
-            score = np.sqrt(np.clip(cls, 0, 1) * np.clip(obj, 0, 1))
-            for i in np.flatnonzero(score >= self.score_threshold):
-                r, c = divmod(int(i), cols) if cols else (0, 0)
-                if r >= rows:
-                    continue
-                cx, cy = (c + bbox[i, 0]) * stride, (r + bbox[i, 1]) * stride
-                bw, bh = np.exp(bbox[i, 2]) * stride, np.exp(bbox[i, 3]) * stride
-                boxes.append([cx - bw / 2, cy - bh / 2, bw, bh])
-                scores.append(float(score[i]))
+        for stride in YUNET_STRIDES:
+            cols, rows = self._pad_w // stride, self._pad_h // stride
+            cls = np.clip(out[f"cls_{stride}"].reshape(-1)[: rows * cols], 0, 1)
+            obj = np.clip(out[f"obj_{stride}"].reshape(-1)[: rows * cols], 0, 1)
+            bbox = out[f"bbox_{stride}"].reshape(-1, 4)[: rows * cols]
+            score = np.sqrt(cls * obj)
+            keep = np.flatnonzero(score >= self.score_threshold)
+            r, c = np.divmod(keep, cols)
+            cx, cy = (c + bbox[keep, 0]) * stride, (r + bbox[keep, 1]) * stride
+            bw, bh = np.exp(bbox[keep, 2]) * stride, np.exp(bbox[keep, 3]) * stride
+            boxes += np.stack([cx - bw / 2, cy - bh / 2, bw, bh], axis=1).tolist()
+            scores += score[keep].tolist()
         if not boxes:
             return []
-        keep = cv2.dnn.NMSBoxes(boxes, scores, self.score_threshold, 0.3)
+        keep = np.array(cv2.dnn.NMSBoxes(boxes, scores, self.score_threshold, NMS_IOU)).reshape(-1)
         sx, sy = w0 / self.w, h0 / self.h
         result = [FaceBox(boxes[k][0] * sx, boxes[k][1] * sy, boxes[k][2] * sx, boxes[k][3] * sy, scores[k])
-                  for k in np.array(keep).reshape(-1)]
+                  for k in keep]
         return sorted(result, key=lambda b: b.score, reverse=True)
 
 
@@ -119,12 +149,15 @@ def make_detector(settings: FaceSettings) -> FaceDetector:
 
 @dataclass(frozen=True)
 class Track:
+    """The main face: ``box`` relative to the frame (0..1); ``motion`` is the smoothed centre displacement
+    in frame widths/heights per second; ``seen`` says whether this frame's detections included it."""
     face_id: int
-    box: FaceBox          # relative to the frame (0..1)
-    motion: float         # smoothed centre displacement, frame widths per second
+    box: FaceBox
+    motion: float
+    seen: bool
 
 
-def _iou(a: FaceBox, b: FaceBox) -> float:
+def iou(a: FaceBox, b: FaceBox) -> float:
     x1, y1 = max(a.x, b.x), max(a.y, b.y)
     x2, y2 = min(a.x + a.w, b.x + b.w), min(a.y + a.h, b.y + b.h)
     inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
@@ -132,48 +165,53 @@ def _iou(a: FaceBox, b: FaceBox) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def _centre_distance(a: FaceBox, b: FaceBox) -> float:
+    return float(np.hypot(a.x + a.w / 2 - b.x - b.w / 2, a.y + a.h / 2 - b.y - b.h / 2))
+
+
 class FaceTracker:
-    """Keeps one main face across frames: a stable id while it stays put, a new id after it was gone a while."""
+    """Keeps one main face across frames: a stable id while it stays put, a new id after it was gone a while.
+
+    A tracked face missed for a moment (a blink of the detector) is kept, and another face does not take its
+    place, until it has been unseen for ``lost_after_s``.
+    """
+
+    MOTION_SMOOTHING = 0.6
+    MATCH_IOU = 0.2
 
     def __init__(self, settings: FaceSettings) -> None:
-        self.s = settings
+        self.settings = settings
         self._next_id = 1
         self._track: Track | None = None
-        self._last_seen = -1e9
+        self._last_seen = 0.0
 
     def update(self, faces: list[FaceBox], t: float) -> Track | None:
-        """``faces`` relative to the frame; returns the main face's track, or None when it is gone.
-
-        A tracked face missed for a moment (a blink of the detector) is kept, and another face does not
-        take its place, until it has been unseen for ``lost_after_s``.
-        """
+        """``faces`` relative to the frame; returns the main face's track, or None when there is none."""
         track = self._track
-        if track is not None and t - self._last_seen <= self.s.lost_after_s:
-            match = max(faces, key=lambda f: _iou(f, track.box), default=None)
-            if match is not None and (_iou(match, track.box) > 0.2 or self._near(match, track.box)):
-                dt = max(t - self._last_seen, 1e-3)
-                shift = float(np.hypot(match.x + match.w / 2 - track.box.x - track.box.w / 2,
-                                       match.y + match.h / 2 - track.box.y - track.box.h / 2))
-                self._track = Track(track.face_id, match, 0.6 * track.motion + 0.4 * shift / dt)
+        if track is not None and t - self._last_seen <= self.settings.lost_after_s:
+            match = max(faces, key=lambda f: (iou(f, track.box), -_centre_distance(f, track.box)), default=None)
+            if match is not None and (iou(match, track.box) >= self.MATCH_IOU
+                                      or _centre_distance(match, track.box) < max(track.box.w, track.box.h)):
+                speed = _centre_distance(match, track.box) / max(t - self._last_seen, 1e-3)
+                motion = self.MOTION_SMOOTHING * track.motion + (1 - self.MOTION_SMOOTHING) * speed
+                self._track = Track(track.face_id, match, motion, seen=True)
                 self._last_seen = t
+            else:
+                self._track = Track(track.face_id, track.box, track.motion, seen=False)
             return self._track
         if not faces:
             self._track = None
             return None
-        self._track = Track(self._next_id, self._pick(faces), 0.0)
+        self._track = Track(self._next_id, self._pick(faces), 0.0, seen=True)
         self._next_id += 1
         self._last_seen = t
         return self._track
 
     def _pick(self, faces: list[FaceBox]) -> FaceBox:
-        if self.s.main_face == "central":
+        if self.settings.main_face == "central":
             return min(faces, key=lambda f: np.hypot(f.x + f.w / 2 - 0.5, f.y + f.h / 2 - 0.5))
         return max(faces, key=lambda f: f.w * f.h)
 
-    @staticmethod
-    def _near(a: FaceBox, b: FaceBox) -> bool:
-        return float(np.hypot(a.x + a.w / 2 - b.x - b.w / 2, a.y + a.h / 2 - b.y - b.h / 2)) < max(b.w, b.h)
-
     def reset(self) -> None:
+        """Forget the current face (ids keep counting up, so an id never names two faces in one session)."""
         self._track = None
-        self._last_seen = -1e9
