@@ -65,16 +65,25 @@ class Models:
         self.load_s["brain_warm_up"] = time.perf_counter() - t0
 
     async def run(self, lock: str | None, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking model call on the executor, serialized per model."""
+        """Run a blocking model call on the executor, serialized per model.
+
+        A call cancelled while it still waits for its model's lock never runs: a discarded
+        speculative transcription must not delay the next one.
+        """
         loop = asyncio.get_running_loop()
         if lock is None:
             return await loop.run_in_executor(self.executor, fn, *args)
         guard = self._locks.setdefault(lock, threading.Lock())
+        cancelled = threading.Event()
 
-        def call() -> T:
+        def call() -> T | None:
             with guard:
-                return fn(*args)
-        return await loop.run_in_executor(self.executor, call)
+                return None if cancelled.is_set() else fn(*args)
+        try:
+            return await loop.run_in_executor(self.executor, call)  # type: ignore[return-value]
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
 
     def synthesize(self, sentence: str, style: Style) -> tuple[SpokenAudio, np.ndarray]:
         """TTS one sentence; also returns the 16 kHz copy the recording and the network use (blocking)."""

@@ -81,7 +81,8 @@ class Session:
         self._response: Response | None = None        # the one being produced or spoken
         self._committed_pause: float | None = None     # pause onset of a turn ended early by endpointing
         self._turn_floor = 0.0                         # audio before this belongs to an earlier, answered turn
-        self._pending_barge: float | None = None
+        self._pending_barge: float | None = None       # onset of user speech heard over the agent
+        self._echo_start: float | None = None          # live: a VAD turn that began while the agent spoke
         self._checked_in = False
         self._next_frame_t = 0.0
         self._stop = asyncio.Event()
@@ -178,7 +179,7 @@ class Session:
                 self.metrics.stage("vad", (time.perf_counter() - t0) * 1000)
                 for event in events:
                     self._on_vad(event)
-                self._check_echo_guard()
+                self._watch_barge_in(chunk)
             finally:
                 self.activity.release()
         for event in self.vad.flush(self._media_end):
@@ -222,16 +223,18 @@ class Session:
             self.last_activity_t = now
             self._speech_since = event.t
             self._checked_in = False
+            if self.source.live and self.policy.state is TurnState.SPEAKING:
+                self._echo_start = event.t  # maybe our own voice: only sustained speech counts (see _watch_barge_in)
+                return
             if self.policy.is_barge_in():
-                if self.source.live and self.policy.state is TurnState.SPEAKING and self.config.session.live_echo_guard_ms:
-                    self._pending_barge = event.t
-                    return
                 self._barge_in(event.t, "user_speech")
             self._committed_pause = None
             self.policy.signal("user_started")
         elif isinstance(event, SilenceStarted):
             self.publish("silence_started", {"segment_start": round(event.segment_start, 3)}, t=event.t)
             self._speech_since = None
+            if self._echo_start == event.segment_start:
+                return
             if self.config.asr.speculative and self._response is None:
                 start, audio = self._slice(event.segment_start, event.audio)
                 self._response = Response(self, "preemptive", audio, start, event.t)
@@ -255,6 +258,11 @@ class Session:
             self.publish("speech_ended", {"start": round(event.start, 3), "detected_at": round(now, 3)}, t=event.end)
             self.last_activity_t = now
             self._speech_since = None
+            if self._echo_start == event.start:
+                self._echo_start = None
+                self.metrics.count("echo_turns_ignored")
+                self.publish("echo_ignored", {"start": round(event.start, 3)}, t=event.end)
+                return
             if self._committed_pause is not None and abs(self._committed_pause - event.end) < 1e-6:
                 self._committed_pause = None
                 return
@@ -318,14 +326,25 @@ class Session:
         response.finish(interrupted=True, stopped_at=stopped)
         return True
 
-    def _check_echo_guard(self) -> None:
-        onset = self._pending_barge
-        if onset is None:
-            return
-        if not self.vad.in_speech:
+    def _watch_barge_in(self, chunk: AudioChunk) -> None:
+        """Stop the agent as soon as the user has spoken ``policy.barge_in_ms`` over it.
+
+        This runs ahead of the VAD's own speech start (which waits ``vad.min_speech_ms``) so the agent
+        yields quickly. Live, the agent's voice may echo into the microphone, so there the speech must
+        be sustained for ``session.live_echo_guard_ms`` instead.
+        """
+        if self.policy.state is not TurnState.SPEAKING:
             self._pending_barge = None
-        elif self.clock.now() - onset >= self.config.session.live_echo_guard_ms / 1000.0:
-            self._barge_in(onset, "user_speech")
+            return
+        if self.vad.last_probability < self.config.vad.threshold:
+            self._pending_barge = None
+            return
+        if self._pending_barge is None:
+            self._pending_barge = chunk.t
+        needed = self.config.session.live_echo_guard_ms if self.source.live else self.config.policy.barge_in_ms
+        if chunk.t + chunk.duration - self._pending_barge >= needed / 1000.0:
+            self._barge_in(self._pending_barge, "user_speech")
+            self._echo_start = None
             self.policy.signal("user_started")
 
     def on_agent_started(self, t: float) -> None:

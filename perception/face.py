@@ -92,7 +92,8 @@ class OnnxFaceDetector:
         shapes = {o.name: o.shape for o in outputs}
         ok = (len(inputs) == 1 and len(inputs[0].shape) == 4 and inputs[0].shape[1] in (3, "3")
               and inputs[0].type == "tensor(float)"
-              and all(name in shapes and len(shapes[name]) in (2, 3) and shapes[name][-1] in (width, str(width))
+              and all(name in shapes and len(shapes[name]) in (2, 3)
+                      and (shapes[name][-1] == width or not isinstance(shapes[name][-1], int))
                       for name, width in YUNET_OUTPUTS.items()))
         if not ok:
             expected = ", ".join(f"{name}[1,N,{width}]" for name, width in YUNET_OUTPUTS.items())

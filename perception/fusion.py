@@ -21,6 +21,8 @@ SOURCES = ("face", "voice", "words")
 """Vote sources, in the order conflicts name them."""
 VOICE_AROUSAL_BOOST = 2.0
 """Prosody is the best arousal signal we have; a face's expression only nudges it."""
+EVIDENCE_FLOOR = 0.5
+"""Below this total weight the votes are pulled toward neutral, so a faded cue cannot set the label alone."""
 NEGLIGIBLE_WEIGHT = 1e-3
 CURRENT_DECAY = 0.25
 """Votes older than two half-lives still count a little, but no longer raise conflicts."""
@@ -98,8 +100,8 @@ class EmotionFusion:
         valence_votes = [(v.valence, v.weight) for v in votes if v.valence is not None]
         arousal_votes = [(v.arousal, v.weight * (VOICE_AROUSAL_BOOST if v.source == "voice" else 1.0))
                          for v in votes if v.arousal is not None]
-        valence = _weighted_mean(valence_votes)
-        arousal = _weighted_mean(arousal_votes)
+        valence = _weighted_mean(valence_votes, EVIDENCE_FLOOR)
+        arousal = _weighted_mean(arousal_votes, EVIDENCE_FLOOR)
         conflicts = [f"{a.source}:{_polarity(a.valence)} vs {b.source}:{_polarity(b.valence)}"
                      for i, a in enumerate(current) for b in current[i + 1:]
                      if a.valence is not None and b.valence is not None
@@ -117,6 +119,6 @@ class EmotionFusion:
         self._latest.clear()
 
 
-def _weighted_mean(pairs: list[tuple[float, float]]) -> float:
-    total = sum(w for _, w in pairs)
+def _weighted_mean(pairs: list[tuple[float, float]], floor: float = 0.0) -> float:
+    total = max(sum(w for _, w in pairs), floor)
     return sum(x * w for x, w in pairs) / total if total > 0 else 0.0

@@ -7,9 +7,36 @@ from typing import Any, Callable
 import numpy as np
 
 from benchmarks.humansense.media import Prepared
-from perception.settings import AsrSettings, VoiceSettings
+from perception.settings import AsrSettings, ExpressionSettings, FaceSettings, VisionSettings, VoiceSettings
 
 FaceSummary = Callable[[tuple[bytes, ...]], str]
+
+
+class FaceSummarizer:
+    """The runtime's face and expression cues over an item's sampled frames, as one line."""
+
+    def __init__(self, vision: VisionSettings = VisionSettings(), face: FaceSettings = FaceSettings(),
+                 expression: ExpressionSettings = ExpressionSettings()) -> None:
+        self.settings = (vision, face, expression)
+
+    def __call__(self, frames: tuple[bytes, ...]) -> str:
+        import cv2
+
+        from perception.vision import FaceAnalyzer
+
+        analyzer = FaceAnalyzer(*self.settings)
+        cues = []
+        for i, jpeg in enumerate(frames):
+            image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+            if image is not None:
+                cues.append(analyzer.analyze(image, float(i)))
+        seen = [c for c in cues if c.faces]  # detections, not tracking: sampled frames are seconds apart
+        if not seen:
+            return f"no face found in {len(cues)} frames."
+        labels = [c.expression for c in seen if c.expression]
+        top = max(set(labels), key=labels.count) if labels else None
+        line = f"a face in {len(seen)} of {len(cues)} frames (up to {max(c.faces for c in cues)} at once)"
+        return line + (f", mostly {top}." if top else ".")
 
 
 class AgentPerception:

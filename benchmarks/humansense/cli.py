@@ -152,9 +152,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     results = ResultsFile(args.out, dataset, args.name)
     perception = None
     if args.variant == "agent":
-        from benchmarks.humansense.agent_perception import AgentPerception
+        from benchmarks.humansense.agent_perception import AgentPerception, FaceSummarizer
 
-        perception = AgentPerception(cfg.asr, cfg.voice)
+        perception = AgentPerception(cfg.asr, cfg.voice, FaceSummarizer(cfg.vision, cfg.face, cfg.expression))
     answerer = make_answerer(args.backend, cfg.brain, model=args.model, endpoints=args.endpoint, seed=args.seed,
                              think=args.variant == "reasoning" or args.think)
     cache = None if args.no_cache else MediaCache(args.cache_dir)

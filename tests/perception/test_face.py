@@ -91,6 +91,11 @@ def test_a_model_that_is_not_yunet_shaped_fails_at_load_naming_what_is_expected(
     assert "one float input [1,3,H,W]" in message and "cls_8[1,N,1]" in message and "kps_32[1,N,10]" in message
 
 
+def test_a_fixed_input_that_does_not_fit_the_anchor_grid_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="fixed input 48x48 is not a multiple of 32"):
+        OnnxFaceDetector(onnx_settings(yunet_model(tmp_path / "y.onnx", size=48)))
+
+
 def test_a_missing_or_unreadable_detector_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="face.onnx_path: .*none.onnx: no such ONNX model file"):
         OnnxFaceDetector(onnx_settings(str(tmp_path / "none.onnx")))

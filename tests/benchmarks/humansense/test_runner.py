@@ -125,3 +125,17 @@ def test_agent_variant_puts_our_own_perception_before_the_prompt(minidata, tmp_p
     assert es_images == 4 and es_audio
     ar_text, _, ar_audio = texts["What is the person doing"]
     assert "Speech: none heard." in ar_text and not ar_audio       # AR gets no soundtrack, and this clip has none
+
+
+def test_agent_variant_face_summary_reads_the_frames():
+    import cv2
+    from skimage import data
+
+    from benchmarks.humansense.agent_perception import FaceSummarizer
+
+    face = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (420, 360))
+    jpeg = cv2.imencode(".jpg", face)[1].tobytes()
+    blank = cv2.imencode(".jpg", face * 0)[1].tobytes()
+    line = FaceSummarizer()((jpeg, blank, jpeg))
+    assert line.startswith("a face in 2 of 3 frames") and "happiness" in line
+    assert FaceSummarizer()((blank,)) == "no face found in 1 frames."
