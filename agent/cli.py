@@ -77,6 +77,8 @@ async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast:
         raise
     finally:
         await models.aclose()
+        if player is not None:
+            player.close()
     written = outputs.close(result.metrics)
     return {"result": result, "written": written, "turns": outputs.turns}
 

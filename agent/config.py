@@ -39,7 +39,7 @@ def _m(doc: str, **kw: Any) -> dict[str, Any]:
 class SessionSettings:
     audio_queue: int = field(default=256, metadata=_m("bounded audio queue between source and VAD, in chunks (never dropped)", min=8))
     video_queue: int = field(default=4, metadata=_m("bounded video queue; when full the oldest frame is dropped", min=1))
-    executor_threads: int = field(default=4, metadata=_m("threads that run model calls off the event loop", min=1, max=64))
+    vision_threads: int = field(default=1, metadata=_m("threads for face and expression analysis (other lanes have one thread each: vad, asr, tts, cues)", min=1, max=16))
     loop_lag_interval_ms: int = field(default=20, metadata=_m("how often event-loop lag is sampled, ms", min=1))
     live_echo_guard_ms: int = field(default=400, metadata=_m("live mode: user speech during agent playback must last this long to count as barge-in (echo guard)", min=0))
 

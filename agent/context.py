@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from dialogue.encoding import encode_jpeg
 from dialogue.memory import DialogueMemory
 from dialogue.types import BrainView, DialogueTurn, Keyframe, Trigger
 from perception.settings import ContextSettings
 from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
+from perception.vision import normalize_frame
 
 
 @dataclass(frozen=True)
@@ -49,18 +51,12 @@ class KeyframeSelector:
 
     def encode(self, image: np.ndarray, t: float) -> Keyframe:
         """Downscale and JPEG-compress (heavy: call off the loop)."""
-        if image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        elif image.shape[2] == 4:
-            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        image = normalize_frame(image, max_width=image.shape[1])  # any layout → BGR uint8
         h, w = image.shape[:2]
         scale = self.s.keyframe_max_side / max(h, w)
         if scale < 1.0:
             image = cv2.resize(image, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
-        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.s.jpeg_quality])
-        if not ok:
-            raise ValueError("JPEG encoding of a keyframe failed")
-        return Keyframe(t=t, jpeg=buf.tobytes(), width=image.shape[1], height=image.shape[0])
+        return Keyframe(t=t, jpeg=encode_jpeg(image, self.s.jpeg_quality), width=image.shape[1], height=image.shape[0])
 
 
 class RollingContext:

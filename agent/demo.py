@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from agent.synth import Line, render_conversation
+from agent.synth import RENDER_VERSION, Line, render_conversation
 
 DEMO_LINES = (
     Line("Hi there. I just got back from a long day at work.", 7.5),
@@ -29,7 +29,7 @@ def demo_face() -> np.ndarray:
 
 def build_demo_media(cache_dir: str | Path) -> Path:
     """The demo MP4, built once per script version (cached by a hash of the lines)."""
-    key = hashlib.sha1(json.dumps([asdict(line) for line in DEMO_LINES]).encode()).hexdigest()[:10]
+    key = hashlib.sha1(json.dumps([RENDER_VERSION, *(asdict(line) for line in DEMO_LINES)]).encode()).hexdigest()[:10]
     path = Path(cache_dir) / f"demo-{key}.mp4"
     if not path.exists() or not Path(str(path) + ".truth.json").exists():
         render_conversation(DEMO_LINES, path, face=demo_face())

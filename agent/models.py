@@ -1,9 +1,8 @@
-"""The loaded models a process shares across sessions, each call serialized by its own lock and run off the loop."""
+"""The loaded models a process shares across sessions, and the lanes (thread pools) their calls run in off the loop."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,9 +30,8 @@ class Models:
     transcriber: Any
     tts: Tts
     brain: Brain
-    executor: ThreadPoolExecutor
+    lanes: dict[str, ThreadPoolExecutor]
     load_s: dict[str, float] = field(default_factory=dict)
-    _locks: dict[str, threading.Lock] = field(default_factory=dict)
 
     @classmethod
     def load(cls, config: Config) -> "Models":
@@ -45,7 +43,6 @@ class Models:
             load_s[name] = time.perf_counter() - t0
             return value
 
-        executor = ThreadPoolExecutor(max_workers=config.session.executor_threads, thread_name_prefix="model")
         with ThreadPoolExecutor(max_workers=2) as pool:
             asr_f = pool.submit(timed, "asr", lambda: make_transcriber(config.asr))
             tts_f = pool.submit(timed, "tts", lambda: _warm_tts(make_tts(config.tts)))
@@ -55,8 +52,7 @@ class Models:
         warm = getattr(transcriber, "warm_up", None)
         if callable(warm):
             timed("asr_warm_up", warm)
-        return cls(config=config, transcriber=transcriber, tts=tts, brain=brain, executor=executor, load_s=load_s,
-                   _locks={"asr": threading.Lock(), "tts": threading.Lock()})
+        return cls(config=config, transcriber=transcriber, tts=tts, brain=brain, lanes=_lanes(config), load_s=load_s)
 
     async def warm_up_brain(self) -> None:
         """Load and exercise the brain before the first turn (a local LLM loads its weights here)."""
@@ -64,26 +60,14 @@ class Models:
         await self.brain.warm_up()
         self.load_s["brain_warm_up"] = time.perf_counter() - t0
 
-    async def run(self, lock: str | None, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking model call on the executor, serialized per model.
+    async def run(self, lane: str, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking call in its lane: ``vad``, ``asr``, ``tts``, ``vision`` or ``cues``.
 
-        A call cancelled while it still waits for its model's lock never runs: a discarded
-        speculative transcription must not delay the next one.
+        Each lane is its own thread pool, so the VAD (which gates everything) never queues behind a
+        transcription, and one-thread lanes serialize their model. A call cancelled while still queued
+        never runs: a discarded speculative transcription does not delay the next one.
         """
-        loop = asyncio.get_running_loop()
-        if lock is None:
-            return await loop.run_in_executor(self.executor, fn, *args)
-        guard = self._locks.setdefault(lock, threading.Lock())
-        cancelled = threading.Event()
-
-        def call() -> T | None:
-            with guard:
-                return None if cancelled.is_set() else fn(*args)
-        try:
-            return await loop.run_in_executor(self.executor, call)  # type: ignore[return-value]
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+        return await asyncio.get_running_loop().run_in_executor(self.lanes[lane], fn, *args)
 
     def synthesize(self, sentence: str, style: Style) -> tuple[SpokenAudio, np.ndarray]:
         """TTS one sentence; also returns the 16 kHz copy the recording and the network use (blocking)."""
@@ -95,7 +79,13 @@ class Models:
 
     async def aclose(self) -> None:
         await self.brain.aclose()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        for pool in self.lanes.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _lanes(config: Config) -> dict[str, ThreadPoolExecutor]:
+    sizes = {"vad": 1, "asr": 1, "tts": 1, "cues": 1, "vision": config.session.vision_threads}
+    return {name: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"lane-{name}") for name, n in sizes.items()}
 
 
 def _warm_tts(tts: Tts) -> Tts:

@@ -87,11 +87,13 @@ class Response:
         self.record.user_text = self.transcript.text
         self.transcribed.set()
         s.publish("transcript", {**_transcript_json(self.transcript), "final": False, "speculative": self.trigger == "preemptive"})
-        cue_audio = self.audio
-        voice = await s.models.run(None, s.voice.analyze, cue_audio, self.record.user_start_s,
-                                   self.pause_t or self.transcript.end, self.transcript.words, self.pause_t)
-        text = await s.models.run(None, s.sentiment.analyze, self.transcript.text, self.pause_t or self.transcript.end)
-        self._cues = [c for c in (voice, text) if c is not None]
+        t0 = time.perf_counter()
+        end = self.pause_t or self.transcript.end
+        voice = await s.models.run("cues", s.voice.analyze, self.audio, self.record.user_start_s, end,
+                                   self.transcript.words, self.pause_t)
+        text = await s.models.run("cues", s.sentiment.analyze, self.transcript.text, end)
+        self._cues = [voice, text]
+        self.record.cues_s = time.perf_counter() - t0
 
     async def _think(self) -> None:
         s = self.s

@@ -1,7 +1,7 @@
 """One conversation: sources feed perception, the turn policy asks the brain, speech answers, observers watch.
 
 Stages are asyncio tasks joined by bounded queues (audio is never dropped;
-the oldest video frame is). Every model call runs on the models' executor;
+the oldest video frame is). Every model call runs in one of the models' lanes;
 the loop only routes. In a fast replay the media clock advances only when
 the pipeline is quiet, so the timeline is the same on any machine.
 """
@@ -79,6 +79,7 @@ class Session:
         self._audio_q: asyncio.Queue[AudioChunk | None] = asyncio.Queue(maxsize=config.session.audio_queue)
         self._video_q: asyncio.Queue[VideoFrame | None] = asyncio.Queue(maxsize=config.session.video_queue)
         self._response: Response | None = None        # the one being produced or spoken
+        self._pause: SilenceStarted | None = None      # the pause the user is in now, if any
         self._committed_pause: float | None = None     # pause onset of a turn ended early by endpointing
         self._turn_floor = 0.0                         # audio before this belongs to an earlier, answered turn
         self._pending_barge: float | None = None       # onset of user speech heard over the agent
@@ -175,7 +176,7 @@ class Session:
                 if self.recorder is not None:
                     self.recorder.user(chunk.t, chunk.pcm)
                 t0 = time.perf_counter()
-                events = await self.models.run(None, self.vad.feed, chunk.pcm, chunk.t)
+                events = await self.models.run("vad", self.vad.feed, chunk.pcm, chunk.t)
                 self.metrics.stage("vad", (time.perf_counter() - t0) * 1000)
                 for event in events:
                     self._on_vad(event)
@@ -193,12 +194,12 @@ class Session:
                     continue
                 self._next_frame_t = frame.t + period
                 t0 = time.perf_counter()
-                cue = await self.models.run(None, self.faces.analyze, frame.image, frame.t)
+                cue = await self.models.run("vision", self.faces.analyze, frame.image, frame.t)
                 self.metrics.stage("face", (time.perf_counter() - t0) * 1000)
                 self.publish("face_cue", cue, t=frame.t)
                 self.add_cue(cue)
                 if self.keyframes.wants(frame.image, frame.t):
-                    keyframe = await self.models.run(None, self.keyframes.encode, frame.image, frame.t)
+                    keyframe = await self.models.run("vision", self.keyframes.encode, frame.image, frame.t)
                     self.context.add_keyframe(keyframe)
                     self.publish("keyframe", keyframe, t=frame.t)
             except (ValueError, RuntimeError) as exc:
@@ -220,6 +221,7 @@ class Session:
         now = self.clock.now()
         if isinstance(event, SpeechStarted):
             self.publish("speech_started", {"detected_at": round(now, 3)}, t=event.t)
+            self._pause = None
             self.last_activity_t = now
             self._speech_since = event.t
             self._checked_in = False
@@ -235,12 +237,12 @@ class Session:
             self._speech_since = None
             if self._echo_start == event.segment_start:
                 return
+            self._pause = event
             if self.config.asr.speculative and self._response is None:
-                start, audio = self._slice(event.segment_start, event.audio)
-                self._response = Response(self, "preemptive", audio, start, event.t)
-                asyncio.get_running_loop().create_task(self._endpoint_early(self._response))
+                asyncio.get_running_loop().create_task(self._speculate(event))
         elif isinstance(event, SpeechResumed):
             self.publish("speech_resumed", None, t=event.t)
+            self._pause = None
             self.last_activity_t = now
             self._speech_since = event.t
             response = self._response
@@ -256,6 +258,7 @@ class Session:
                 self.policy.signal("user_started")
         elif isinstance(event, SpeechEnded):
             self.publish("speech_ended", {"start": round(event.start, 3), "detected_at": round(now, 3)}, t=event.end)
+            self._pause = None
             self.last_activity_t = now
             self._speech_since = None
             if self._echo_start == event.start:
@@ -274,6 +277,19 @@ class Session:
                 response = Response(self, "end_of_turn", audio, start, event.end)
                 self._response = response
             self._commit(response, now)
+
+    async def _speculate(self, pause: SilenceStarted) -> None:
+        """Once the pause has lasted ``asr.speculative_delay_ms``, start the answer on what was said so far.
+
+        The short wait skips the VAD's momentary dips inside words, each of which would otherwise cost a
+        wasted transcription that the real one then queues behind.
+        """
+        await self.clock.sleep_until(pause.t + self.config.asr.speculative_delay_ms / 1000.0)
+        if self._pause is not pause or self._response is not None:
+            return
+        start, audio = self._slice(pause.segment_start, pause.audio)
+        self._response = Response(self, "preemptive", audio, start, pause.t)
+        await self._endpoint_early(self._response)
 
     def _slice(self, start: float, audio: np.ndarray) -> tuple[float, np.ndarray]:
         """Drop audio that belongs to an already answered part of the same VAD turn."""
@@ -343,7 +359,9 @@ class Session:
             self._pending_barge = chunk.t
         needed = self.config.session.live_echo_guard_ms if self.source.live else self.config.policy.barge_in_ms
         if chunk.t + chunk.duration - self._pending_barge >= needed / 1000.0:
-            self._barge_in(self._pending_barge, "user_speech")
+            onset = self._pending_barge
+            if self._barge_in(onset, "user_speech") and self._committed_pause is not None:
+                self._turn_floor = max(self._turn_floor, onset - self.config.vad.pre_roll_ms / 1000.0)
             self._echo_start = None
             self.policy.signal("user_started")
 

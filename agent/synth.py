@@ -15,13 +15,15 @@ from typing import Iterator, Sequence
 import av
 import numpy as np
 
+from speech.sentences import SentenceSplitter
 from speech.settings import TtsSettings
 from speech.transform import resample, shift_voice
 from speech.tts import make_tts
-from speech.types import Style
+from speech.types import Style, Tts
 
 SR = 16000
 USER_SEMITONES = -4.0  # the synthetic user speaks lower than the agent's voice
+RENDER_VERSION = 2     # bump when rendering changes, so cached media is rebuilt
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,18 @@ def _trim(pcm: np.ndarray, threshold: int = 300) -> np.ndarray:
     return pcm[loud[0]: loud[-1] + 1] if loud.size else pcm[:0]
 
 
+def _speak(tts: Tts, text: str, sentence_gap_s: float = 0.25) -> np.ndarray:
+    """The user saying ``text``, sentence by sentence with a natural short gap (not the synthesizer's padding)."""
+    splitter = SentenceSplitter()
+    sentences = splitter.push(text) + splitter.flush()
+    gap = np.zeros(int(sentence_gap_s * SR), np.int16)
+    parts = []
+    for i, sentence in enumerate(sentences):
+        raw = tts.synthesize(sentence, Style(speed=1.05))
+        parts += [gap] * bool(i) + [_trim(resample(shift_voice(raw, tts.sample_rate, USER_SEMITONES), tts.sample_rate, SR))]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int16)
+
+
 def render_audio(lines: Sequence[Line], lead_s: float = 0.8) -> tuple[np.ndarray, list[Utterance]]:
     """The user's side as 16 kHz int16, and the exact span of each spoken piece."""
     tts = make_tts(TtsSettings())
@@ -56,8 +70,7 @@ def render_audio(lines: Sequence[Line], lead_s: float = 0.8) -> tuple[np.ndarray
                 gap = np.zeros(int(line.hesitation_s * SR), np.int16)
                 parts.append(gap)
                 cursor += len(gap)
-            raw = tts.synthesize(piece, Style(speed=1.05))
-            voiced = _trim(resample(shift_voice(raw, tts.sample_rate, USER_SEMITONES), tts.sample_rate, SR))
+            voiced = _speak(tts, piece)
             truth.append(Utterance(piece, cursor / SR, (cursor + len(voiced)) / SR))
             parts.append(voiced)
             cursor += len(voiced)

@@ -26,6 +26,7 @@ class TurnRecord:
     fallback: str | None = None
     first_audio_s: float | None = None
     asr_s: float | None = None
+    cues_s: float | None = None
     brain_first_token_s: float | None = None
     brain_first_sentence_s: float | None = None
     tts_first_audio_s: float | None = None
@@ -43,6 +44,7 @@ class TurnRecord:
         return {
             "endpoint_wait": _ms(endpoint),
             "asr": _ms(self.asr_s),
+            "cues": _ms(self.cues_s),
             "brain_first_token": _ms(self.brain_first_token_s),
             "brain_first_sentence": _ms(self.brain_first_sentence_s),
             "tts_first_audio": _ms(self.tts_first_audio_s),

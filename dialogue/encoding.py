@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import base64
-import io
-import wave
 
 import cv2
 import numpy as np
+
+from perception.audio import wav_bytes
 
 
 def encode_jpeg(image: np.ndarray, quality: int = 85, *, rgb: bool = False) -> bytes:
@@ -41,18 +41,9 @@ def pcm16(samples: np.ndarray) -> np.ndarray:
     raise ValueError(f"audio must be int16 or float, got {samples.dtype}")
 
 
-def wav_bytes(pcm16k: np.ndarray, sample_rate: int = 16000) -> bytes:
-    """A 16-bit mono WAV file holding the samples (int16, or float in -1..1)."""
-    data = pcm16(pcm16k)
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(data.astype("<i2").tobytes())
-    return buf.getvalue()
-
-
 def wav_base64(pcm16k: np.ndarray, sample_rate: int = 16000) -> str:
     """Base64 of :func:`wav_bytes`, as the ``input_audio`` content part carries it."""
     return base64.b64encode(wav_bytes(pcm16k, sample_rate)).decode("ascii")
+
+
+__all__ = ["encode_jpeg", "jpeg_data_url", "pcm16", "wav_base64", "wav_bytes"]

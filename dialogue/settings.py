@@ -18,7 +18,7 @@ class PolicySettings:
     preemptive: bool = field(default=True, metadata=_m("start ASR, brain and first TTS sentence at silence onset; discarded if the user goes on"))
     first_sentence_deadline_ms: int = field(default=1500, metadata=_m("speak a short acknowledgement if the first sentence is not ready by then (0 = off)", min=0))
     acknowledgements: tuple[str, ...] = field(default=("Hmm, let me think.", "Okay.", "I hear you."), metadata=_m("what the latency-budget acknowledgement says"))
-    fast_endpoint_ms: int = field(default=250, metadata=_m("end the turn after this shorter pause when the speculative transcript is a complete sentence (0 = always wait vad.end_of_turn_silence_ms)", min=0))
+    fast_endpoint_ms: int = field(default=400, metadata=_m("end the turn after this shorter pause when the speculative transcript is a complete sentence (0 = always wait vad.end_of_turn_silence_ms)", min=0))
     barge_in_ms: int = field(default=96, metadata=_m("user speech this long while the agent speaks stops it (replay and browser; shorter than vad.min_speech_ms so the agent yields at once)", min=32))
 
 

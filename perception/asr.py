@@ -6,14 +6,13 @@ import logging
 import os
 import re
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 
-from perception.audio import int16_to_float
+from perception.audio import int16_to_float, wav_bytes
 from perception.settings import AsrSettings
 from perception.types import SAMPLE_RATE, Transcript, Word
 
@@ -107,17 +106,6 @@ class WhisperTranscriber:
     def warm_up(self) -> None:
         """One tiny call so the first real call does not pay for lazy initialisation."""
         self.transcribe(np.zeros(SAMPLE_RATE // 2, np.int16))
-
-
-def wav_bytes(pcm: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
-    """16-bit mono WAV file contents."""
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(pcm.astype("<i2").tobytes())
-    return buf.getvalue()
 
 
 class OpenAITranscriber:

@@ -1,6 +1,8 @@
-"""Small audio helpers shared by the perception stages: int16 <-> float conversion and resampling."""
+"""Small audio helpers: int16 <-> float conversion, resampling, WAV bytes (also used by the brain backends)."""
 from __future__ import annotations
 
+import io
+import wave
 from math import gcd
 
 import numpy as np
@@ -33,3 +35,17 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
         return audio.astype(np.float32, copy=False)
     g = gcd(from_rate, to_rate)
     return resample_poly(audio, to_rate // g, from_rate // g).astype(np.float32)
+
+
+def wav_bytes(pcm: np.ndarray, sample_rate: int = 16000) -> bytes:
+    """A 16-bit mono WAV file holding the samples (int16, or float in -1..1)."""
+    if pcm.ndim != 1:
+        raise ValueError(f"audio must be mono (1-D), got shape {pcm.shape}")
+    data = pcm if pcm.dtype == np.int16 else float_to_int16(pcm)
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(data.astype("<i2").tobytes())
+    return buf.getvalue()

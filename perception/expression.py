@@ -9,7 +9,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from perception.face import bundled_cascade
+from perception.face import bundled_cascade, open_onnx
 from perception.settings import ExpressionSettings
 
 AFFECTNET_CLASSES = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
@@ -73,15 +73,8 @@ class OnnxExpressionClassifier:
     classes = AFFECTNET_CLASSES
 
     def __init__(self, settings: ExpressionSettings) -> None:
-        import onnxruntime as ort
-
         path = Path(settings.onnx_path)
-        if not settings.onnx_path or not path.is_file():
-            raise FileNotFoundError(f"expression.onnx_path: {settings.onnx_path or '(empty)'}: no such ONNX model file")
-        try:
-            self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises several unrelated types for unreadable models
-            raise ValueError(f"{path}: not a loadable ONNX model ({exc})") from None
+        self._session = open_onnx(settings.onnx_path, "expression.onnx_path")
         size = settings.input_size
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         expected = (f"one float input [1,3,{size},{size}] (RGB, normalised) and one output [1,8] "

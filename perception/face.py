@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -52,6 +52,18 @@ def _check_bgr(bgr: np.ndarray) -> None:
                          "(use perception.vision.normalize_frame)")
 
 
+def open_onnx(path: str, key: str) -> Any:
+    """An onnxruntime CPU session for a model the user named in setting ``key``; one-line errors."""
+    import onnxruntime as ort
+
+    if not path or not Path(path).is_file():
+        raise FileNotFoundError(f"{key}: {path or '(empty)'}: no such ONNX model file")
+    try:
+        return ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several unrelated types for unreadable models
+        raise ValueError(f"{path}: not a loadable ONNX model ({exc})") from None
+
+
 class HaarFaceDetector:
     """Frontal faces on a downscaled, equalised gray image; fast and coarse (every score is 1.0)."""
 
@@ -79,15 +91,8 @@ class OnnxFaceDetector:
     cls/obj/bbox/kps per stride 8, 16, 32 (anchor-free, one anchor per cell, rows of the padded grid)."""
 
     def __init__(self, settings: FaceSettings) -> None:
-        import onnxruntime as ort
-
         path = Path(settings.onnx_path)
-        if not settings.onnx_path or not path.is_file():
-            raise FileNotFoundError(f"face.onnx_path: {settings.onnx_path or '(empty)'}: no such ONNX model file")
-        try:
-            self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises several unrelated types for unreadable models
-            raise ValueError(f"{path}: not a loadable ONNX model ({exc})") from None
+        self._session = open_onnx(settings.onnx_path, "face.onnx_path")
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         shapes = {o.name: o.shape for o in outputs}
         ok = (len(inputs) == 1 and len(inputs[0].shape) == 4 and inputs[0].shape[1] in (3, "3")

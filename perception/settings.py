@@ -34,6 +34,7 @@ class AsrSettings:
     language: str = field(default="en", metadata=_m("language code passed to the recognizer"))
     cpu_threads: int = field(default=2, metadata=_m("CTranslate2 intra-op threads on CPU", min=1))
     speculative: bool = field(default=True, metadata=_m("transcribe as soon as silence begins so the transcript is ready at end of turn"))
+    speculative_delay_ms: int = field(default=96, metadata=_m("the pause must last this long before the speculative transcription starts (skips momentary dips)", min=0))
     base_url: str = field(default="http://127.0.0.1:8000/v1", metadata=_m("openai backend: /v1/audio/transcriptions server"))
     api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai backend: environment variable holding the API key"))
     timeout_s: float = field(default=20.0, metadata=_m("openai backend: request timeout", min=0.1))

@@ -1,7 +1,6 @@
 """Agent audio players: on the replay timeline (into the recording) or to a live sound device."""
 from __future__ import annotations
 
-import asyncio
 from typing import Callable, Protocol
 
 import numpy as np
@@ -61,41 +60,22 @@ class TimelinePlayer:
         return now
 
 
-class DevicePlayer:
-    """Live: writes to the sound card through ``speech.playback`` and tracks what was actually played."""
+class DevicePlayer(TimelinePlayer):
+    """Live: the same timeline bookkeeping, and each sentence also goes to the sound card (``speech.playback``)."""
 
     def __init__(self, clock: Clock, device: str = "", recorder: ConversationRecorder | None = None) -> None:
         from speech.playback import DevicePlayer as _Device  # the `live` extra; fails with a clear message
 
-        self.clock = clock
-        self.recorder = recorder
+        super().__init__(clock, recorder, listener=self._to_device)
         self._device = _Device(device)
         self._device.open(16000)
-        self._end = 0.0
 
-    @property
-    def busy_until(self) -> float:
-        return self._end
-
-    async def play(self, audio: SpokenAudio, pcm16k: np.ndarray) -> float:
-        start = max(self.clock.now(), self._end)
-        self._end = start + len(pcm16k) / 16000
+    def _to_device(self, start: float, pcm16k: np.ndarray, audio: SpokenAudio) -> None:
         self._device.write(pcm16k)
-        if self.recorder is not None:
-            self.recorder.agent(start, pcm16k)
-        await self.clock.sleep_until(self._end)
-        return start
 
     def stop(self) -> float:
-        now = self.clock.now()
-        self._device.stop()
-        if self._end > now and self.recorder is not None:
-            self.recorder.cut_agent(now, self._end)
-        self._end = min(self._end, now)
-        return now
+        self._device.stop()  # drop what is queued at once
+        return super().stop()
 
     def close(self) -> None:
         self._device.close()
-
-    async def drain(self) -> None:
-        await asyncio.sleep(max(0.0, self._end - self.clock.now()))

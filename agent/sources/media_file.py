@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from agent.sources import SourceError
 logger = logging.getLogger(__name__)
 
 SR = 16000
+REORDER_S = 2.0
 _END = object()
 
 
@@ -89,13 +91,28 @@ class MediaFileSource:
 
         self._thread = threading.Thread(target=work, name="media-decode", daemon=True)
         self._thread.start()
+        # Containers interleave audio and video loosely (an MP4 may put a second of one stream before the
+        # other); items are put back in time order, holding at most REORDER_S of media.
+        pending: list[tuple[float, int, AudioChunk | VideoFrame]] = []
+        latest = {"audio": float("-inf"), "video": float("-inf")}
+        active = [k for k, on in (("audio", self.has_audio), ("video", self.has_video)) if on]
+        seq = 0
         try:
             while True:
                 batch = await queue.get()
                 if batch is _END:
                     break
                 for item in batch:  # type: ignore[union-attr]
-                    yield item
+                    kind = "audio" if isinstance(item, AudioChunk) else "video"
+                    latest[kind] = max(latest[kind], item.t)
+                    heapq.heappush(pending, (item.t, seq, item))
+                    seq += 1
+                horizon = min(latest[k] for k in active)
+                newest = max(latest.values())
+                while pending and (pending[0][0] <= horizon or pending[0][0] < newest - REORDER_S):
+                    yield heapq.heappop(pending)[2]
+            while pending:
+                yield heapq.heappop(pending)[2]
         finally:
             self._stop.set()
             while not queue.empty():

@@ -97,6 +97,15 @@ def bench_face() -> dict[str, Any]:
 
 async def _sse_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Just enough HTTP/1.1 for an OpenAI streaming chat completion (and a model list for any GET)."""
+    try:
+        await _serve_one(reader, writer)
+    except (ConnectionError, asyncio.CancelledError, asyncio.IncompleteReadError):
+        pass  # the benchmark hangs up after the first text delta, by design
+    finally:
+        writer.close()
+
+
+async def _serve_one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
     length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
                    if line.lower().startswith("content-length:")), 0)
@@ -119,7 +128,6 @@ async def _sse_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
             await writer.drain()
         writer.write(b"data: [DONE]\n\n")
     await writer.drain()
-    writer.close()
 
 
 async def _bench_brain_async() -> dict[str, Any]:

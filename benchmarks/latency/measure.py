@@ -27,7 +27,7 @@ MIN_SPAN_S = 0.02
 BARGE_IN_GRACE_S = 0.3
 MATCH_WINDOW_S = 2.0
 """A turns.json entry is matched to a true turn when its detected end lies this close to the true end."""
-STAGES: tuple[str, ...] = ("endpoint_wait", "asr", "brain_first_token", "brain_first_sentence", "tts_first_audio")
+STAGES: tuple[str, ...] = ("endpoint_wait", "asr", "cues", "brain_first_token", "brain_first_sentence", "tts_first_audio")
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,18 @@ class TurnMeasure:
     stages_ms: dict[str, float | None] = field(default_factory=dict)
     reported_v2v_ms: float | None = None
     word_error_rate: float | None = None  # of our transcript, for single-utterance turns
+    text: str = ""                         # what the user really said
+
+    @property
+    def overhead_ms(self) -> float | None:
+        """The runtime's own share: reported voice-to-voice minus whichever was longer, the endpoint wait or
+        the compute on the critical path (ASR, voice and word cues, brain to first sentence, TTS of it, all
+        started at the pause)."""
+        s = self.stages_ms
+        parts = [s.get("asr"), s.get("cues"), s.get("brain_first_sentence"), s.get("tts_first_audio")]
+        if self.reported_v2v_ms is None or s.get("endpoint_wait") is None or any(p is None for p in parts):
+            return None
+        return self.reported_v2v_ms - max(s["endpoint_wait"], sum(parts))  # type: ignore[arg-type]
 
     @property
     def answered(self) -> bool:
@@ -141,7 +153,7 @@ def measure(truth: GroundTruth, recording: Recording, reports: list[dict[str, An
             v2v_ms=None if onset is None else (onset - turn.end_s) * 1000, barge_in_stop_ms=barge_stop,
             cut_in=cut_in, stages_ms={s: _ms(latency.get(s)) for s in STAGES},
             reported_v2v_ms=_ms(latency.get("voice_to_voice")),
-            word_error_rate=_wer(turn, report)))
+            word_error_rate=_wer(turn, report), text=turn.text))
     proactive = sum(1 for s, _ in spans for a, b in truth.silences if a <= s < b)
     return RunMeasure(turns=tuple(turns), agent_spans=tuple(spans), cut_ins=len(cut_in_spans),
                       unanswered=sum(1 for t in turns if not t.answered),

@@ -9,34 +9,42 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-WATERFALL_PARTS: tuple[tuple[str, str], ...] = (
-    ("endpoint wait", "endpoint_wait"), ("ASR", "asr"), ("brain", "brain_first_sentence"),
-    ("TTS", "tts_first_audio"))
+def waterfall_parts(turn: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(label, start ms, duration ms) of each part of a turn, from the true end of the user's speech.
 
-
-def waterfall_parts(turn: dict[str, Any]) -> list[tuple[str, float]]:
-    """(label, ms) per stage of a turn, then the overhead the stages do not explain (never below 0)."""
-    parts = [(label, float(turn["stages_ms"].get(key) or 0.0)) for label, key in WATERFALL_PARTS]
-    overhead = max(0.0, float(turn["v2v_ms"]) - sum(ms for _, ms in parts))
-    return parts + [("overhead", overhead)]
+    The work starts at the detected pause and runs in parallel with the endpoint wait (speculative
+    ASR, cues, brain, TTS), so this is a Gantt chart, not a sum; the overhead is what is left between
+    the later of (endpoint confirmed, first sentence synthesized) and the first audio out.
+    """
+    st = {k: float(v or 0.0) for k, v in turn["stages_ms"].items()}
+    v2v = float(turn["v2v_ms"])
+    reported = turn.get("reported_v2v_ms")
+    detect = max(0.0, v2v - float(reported)) if reported is not None else 0.0
+    parts = [("VAD hears the pause", 0.0, detect), ("endpoint wait", detect, st.get("endpoint_wait", 0.0))]
+    t = detect
+    for label, key in (("ASR", "asr"), ("voice + word cues", "cues"), ("brain to 1st sentence", "brain_first_sentence"),
+                       ("TTS 1st sentence", "tts_first_audio")):
+        parts.append((label, t, st.get(key, 0.0)))
+        t += st.get(key, 0.0)
+    ready = max(t, detect + st.get("endpoint_wait", 0.0))
+    parts.append(("overhead", ready, max(0.0, v2v - ready)))
+    return parts
 
 
 def waterfall(turn: dict[str, Any] | None, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = plt.subplots(figsize=(8, 3.4))
     if turn is None:
         ax.text(0.5, 0.5, "no answered turn", ha="center", va="center")
         ax.set_axis_off()
     else:
-        left = 0.0
         parts = waterfall_parts(turn)
-        for row, (label, ms) in enumerate(parts):
-            ax.barh(row, ms, left=left, color=f"C{row}")
-            ax.text(left + ms, row, f" {ms:.0f} ms", va="center", fontsize=8)
-            left += ms
+        for row, (label, start, ms) in enumerate(parts):
+            ax.barh(row, ms, left=start, color=f"C{row}")
+            ax.text(start + ms, row, f" {ms:.0f} ms", va="center", fontsize=8)
         ax.set_yticks(range(len(parts)), [p[0] for p in parts])
         ax.invert_yaxis()
         ax.axvline(float(turn["v2v_ms"]), color="k", ls="--", lw=1)
-        ax.set_xlabel("ms after the true end of user speech")
+        ax.set_xlabel("ms after the true end of user speech (dashed: first agent audio)")
         ax.set_title(f"typical turn ({turn['scenario']} #{turn['turn']}): voice-to-voice {turn['v2v_ms']:.0f} ms")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

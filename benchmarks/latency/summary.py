@@ -67,7 +67,7 @@ def typical_turn(runs: list[MeasuredRun]) -> dict[str, Any] | None:
         return None
     run, turn = answered[(len(answered) - 1) // 2]
     return {"scenario": run.run.scenario, "repetition": run.run.repetition, "turn": turn.turn,
-            "v2v_ms": turn.v2v_ms, "stages_ms": dict(turn.stages_ms)}
+            "v2v_ms": turn.v2v_ms, "reported_v2v_ms": turn.reported_v2v_ms, "stages_ms": dict(turn.stages_ms)}
 
 
 def _figures(runs: list[MeasuredRun]) -> dict[str, Any]:
@@ -77,9 +77,12 @@ def _figures(runs: list[MeasuredRun]) -> dict[str, Any]:
     for stage in STAGES:
         out[f"{stage}_ms"] = percentiles(t.stages_ms.get(stage) for t in turns)
     out["reported_v2v_ms"] = percentiles(t.reported_v2v_ms for t in turns)
+    out["overhead_ms"] = percentiles(t.overhead_ms for t in turns)
     out["barge_in_stop_ms"] = percentiles(t.barge_in_stop_ms for t in turns)
-    wers = [t.word_error_rate for t in turns if t.word_error_rate is not None]
-    out["asr_wer"] = round(sum(wers) / len(wers), 4) if wers else None
+    # Corpus WER (errors over all reference words), so a misheard one-word "Hi." does not count as much as a sentence.
+    scored = [(t.word_error_rate, len(t.text.split())) for t in turns if t.word_error_rate is not None]
+    words = sum(n for _, n in scored)
+    out["asr_wer"] = round(sum(w * n for w, n in scored) / words, 4) if words else None
     out["cut_ins"] = sum(m.cut_ins for m in measured)
     out["unanswered"] = sum(m.unanswered for m in measured)
     out["barge_ins"] = sum(m.barge_ins for m in measured)

@@ -1,5 +1,4 @@
 """End to end: generated conversations (TTS user speech with known timing) replayed through the whole loop."""
-import asyncio
 import json
 import re
 
@@ -9,6 +8,7 @@ import soundfile as sf
 
 from agent.cli import main
 from agent.synth import Line, load_truth, render_conversation
+from tests.agent.replaying import replay_fast
 
 pytestmark = pytest.mark.slow
 
@@ -34,12 +34,8 @@ def conversation(tmp_path_factory):
     return path
 
 
-def replay(media, out, *extra):
-    code = main(["replay", str(media), "--pace", "fast", "--quiet", "--out", str(out),
-                 "--record", str(out / "rec.wav"), *extra])
-    assert code == 0
-    turns = json.loads((out / "turns.json").read_text())
-    trace = [json.loads(line) for line in (out / "trace.jsonl").read_text().splitlines()]
+def replay(media, out, *sets):
+    turns, trace = replay_fast(media, out, *sets, record=out / "rec.wav")
     rec, sr = sf.read(out / "rec.wav", dtype="int16")
     return turns, trace, rec, sr
 

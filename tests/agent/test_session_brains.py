@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from agent.cli import main
 from agent.synth import Line, render_conversation
+from tests.agent.replaying import replay_fast
 from tests.dialogue.chat_server import ChatServer, Reply, free_port
 
 pytestmark = pytest.mark.slow
@@ -22,19 +22,9 @@ def utterance(tmp_path_factory):
     return path
 
 
-def replay(media, out, *sets):
-    argv = ["replay", str(media), "--pace", "fast", "--quiet", "--out", str(out)]
-    for s in sets:
-        argv += ["--set", s]
-    assert main(argv) == 0
-    turns = json.loads((out / "turns.json").read_text())
-    trace = [json.loads(line) for line in (out / "trace.jsonl").read_text().splitlines()]
-    return turns, trace
-
-
 def test_the_llm_answer_is_spoken_as_it_streams_and_its_thinking_never(utterance, tmp_path):
     with ChatServer(Reply(chunks=REPLY, interval_s=0.25)) as server:
-        turns, trace = replay(utterance, tmp_path, "brain.backend=openai", f"brain.base_url={server.base_url}",
+        turns, trace = replay_fast(utterance, tmp_path, "brain.backend=openai", f"brain.base_url={server.base_url}",
                               "brain.model=tiny", "policy.first_sentence_deadline_ms=0")
         seen = server.seen[-1]
     assert len(turns) == 1
@@ -56,7 +46,7 @@ def test_the_llm_answer_is_spoken_as_it_streams_and_its_thinking_never(utterance
 
 
 def test_a_dead_endpoint_falls_back_to_the_cue_brain_and_says_so(utterance, tmp_path):
-    turns, trace = replay(utterance, tmp_path, "brain.backend=openai", f"brain.base_url=http://127.0.0.1:{free_port()}/v1",
+    turns, trace = replay_fast(utterance, tmp_path, "brain.backend=openai", f"brain.base_url=http://127.0.0.1:{free_port()}/v1",
                           "brain.model=tiny", "brain.retries=0", "brain.timeout_s=1")
     assert len(turns) == 1 and turns[0]["agent_text"]
     assert turns[0]["fallback"].startswith("fallback:")

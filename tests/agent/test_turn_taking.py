@@ -1,28 +1,16 @@
 """When the agent speaks without being asked: a check-in after a long negative silence, backchannels in a monologue."""
-import json
-
 import pytest
 
-from agent.cli import main
 from agent.synth import Line, render_conversation
+from tests.agent.replaying import replay_fast
 
 pytestmark = pytest.mark.slow
-
-
-def replay(media, out, *sets):
-    argv = ["replay", str(media), "--pace", "fast", "--quiet", "--out", str(out)]
-    for s in sets:
-        argv += ["--set", s]
-    assert main(argv) == 0
-    turns = json.loads((out / "turns.json").read_text())
-    trace = [json.loads(line) for line in (out / "trace.jsonl").read_text().splitlines()]
-    return turns, trace
 
 
 def test_a_silent_distressed_user_gets_one_gentle_check_in(tmp_path):
     media = tmp_path / "distress.wav"
     render_conversation([Line("I feel terrible. Everything is going wrong and I am so sad and hopeless.", 22.0)], media)
-    turns, trace = replay(media, tmp_path, "policy.proactive_silence_s=6")
+    turns, trace = replay_fast(media, tmp_path, "policy.proactive_silence_s=6")
     triggers = [t["trigger"] for t in turns]
     assert triggers.count("proactive") == 1 and triggers[-1] == "proactive" and "end_of_turn" in triggers
     check_in = turns[-1]
@@ -35,7 +23,7 @@ def test_a_silent_distressed_user_gets_one_gentle_check_in(tmp_path):
 def test_no_check_in_after_a_neutral_or_happy_turn(tmp_path):
     media = tmp_path / "fine.wav"
     render_conversation([Line("I had a lovely walk in the park with my dog today.", 22.0)], media)
-    turns, _ = replay(media, tmp_path, "policy.proactive_silence_s=6")
+    turns, _ = replay_fast(media, tmp_path, "policy.proactive_silence_s=6")
     assert [t["trigger"] for t in turns] == ["end_of_turn"]
 
 
@@ -44,7 +32,7 @@ def test_a_long_monologue_gets_a_backchannel_without_taking_the_turn(tmp_path):
     render_conversation([Line("So yesterday I went to the market with my brother and we bought apples and bread "
                               "and cheese and then we walked all the way home along the river talking about our "
                               "plans for the summer holidays and the garden.", 9.0)], media)
-    turns, trace = replay(media, tmp_path, "policy.backchannel_after_s=2.5", "policy.fast_endpoint_ms=0")
+    turns, trace = replay_fast(media, tmp_path, "policy.backchannel_after_s=2.5", "policy.fast_endpoint_ms=0")
     backchannels = [e for e in trace if e["type"] == "backchannel"]
     speech = next(e for e in trace if e["type"] == "speech_started")
     assert backchannels and backchannels[0]["text"] in ("Mm-hm.", "I see.", "Right.")

@@ -96,3 +96,12 @@ def test_missing_empty_and_garbage_files_fail_with_one_line_naming_the_file(tmp_
     assert "\n" not in str(err.value)
     with pytest.raises(SourceError, match="is a directory"):
         MediaFileSource(tmp_path)
+
+
+def test_loosely_interleaved_containers_come_out_in_time_order(tmp_path):
+    path = tmp_path / "v.mp4"
+    write_video(path, seconds=3.0)
+    items = collect(MediaFileSource(path))
+    times = [i.t for i in items]
+    assert times == sorted(times)
+    assert {type(i) for i in items} == {AudioChunk, VideoFrame}

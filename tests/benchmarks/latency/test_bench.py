@@ -94,3 +94,16 @@ def test_compare_ratio_is_undefined_against_zero_or_missing() -> None:
                                             {"v2v_ms": {"p50": 0.0}, "cut_ins": 0})}
     assert rows["v2v_ms.p50"]["ratio"] is None and rows["cut_ins"]["ratio"] is None
     assert rows["unanswered"]["old"] is None
+
+
+def test_the_waterfall_shows_speculative_work_in_parallel_with_the_endpoint_wait():
+    from benchmarks.latency.plots import waterfall_parts
+
+    turn = {"v2v_ms": 500.0, "reported_v2v_ms": 440.0,
+            "stages_ms": {"endpoint_wait": 400.0, "asr": 350.0, "cues": 10.0, "brain_first_sentence": 1.0,
+                          "tts_first_audio": 15.0}}
+    parts = {label: (start, ms) for label, start, ms in waterfall_parts(turn)}
+    assert parts["VAD hears the pause"] == (0.0, 60.0)
+    assert parts["endpoint wait"] == (60.0, 400.0) and parts["ASR"] == (60.0, 350.0)   # both start at the pause
+    assert parts["voice + word cues"] == (410.0, 10.0) and parts["TTS 1st sentence"] == (421.0, 15.0)
+    assert parts["overhead"] == (460.0, 40.0)   # from the endpoint (the later of the two) to first audio
