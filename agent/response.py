@@ -80,6 +80,8 @@ class Response:
         s = self.s
         assert self.audio is not None and self.record.user_start_s is not None
         t0 = time.perf_counter()
+        if self.pause_t is not None:
+            self.record.asr_start_s = max(0.0, s.clock.now() - self.pause_t)
         offset = self.record.user_start_s - s.config.vad.pre_roll_ms / 1000.0
         self.transcript = await s.models.run("asr", s.models.transcriber.transcribe, self.audio, max(0.0, offset), True)
         self.record.asr_s = time.perf_counter() - t0

@@ -25,6 +25,7 @@ class TurnRecord:
     brain: str = ""
     fallback: str | None = None
     first_audio_s: float | None = None
+    asr_start_s: float | None = None  # timeline: the pause onset to the start of transcription (debounce, queueing)
     asr_s: float | None = None
     cues_s: float | None = None
     brain_first_token_s: float | None = None
@@ -43,6 +44,7 @@ class TurnRecord:
             endpoint = self.committed_s - self.user_end_s
         return {
             "endpoint_wait": _ms(endpoint),
+            "asr_start": _ms(self.asr_start_s),
             "asr": _ms(self.asr_s),
             "cues": _ms(self.cues_s),
             "brain_first_token": _ms(self.brain_first_token_s),

@@ -8,17 +8,15 @@ emotion state, the face, the voice and the words; conflicting cues are named gen
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import AsyncIterator
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
 from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.types import BrainDelta, BrainView
+from perception.sentiment import vader
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +125,6 @@ _CHECK_IN_ASKS = ("How are you feeling right now?", "Would it help to talk about
                   "Take your time; is there anything you'd like to share?")
 
 
-@functools.lru_cache(maxsize=1)
-def _vader() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
-
-
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
@@ -198,7 +191,7 @@ def reflect(text: str) -> str:
 
 def words_valence(text: str) -> float:
     """VADER valence of ``text``, pushed past ±0.4 by news words VADER misses ("I got the job", "nobody")."""
-    valence = _vader().polarity_scores(text)["compound"]
+    valence = vader().polarity_scores(text)["compound"]
     for pattern, sign in ((_BAD_NEWS, -1.0), (_GOOD_NEWS, 1.0)):
         for m in pattern.finditer(text):
             if not _NEGATION.search(text[:m.start()]):
@@ -275,7 +268,7 @@ class CueBrain:
         return options[(self.seed + self._uses[category]) % len(options)]
 
     async def warm_up(self) -> None:
-        _vader()
+        vader()
 
     async def aclose(self) -> None:
         return None

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import math
 import re
 from typing import Callable, Sequence
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from dialogue.types import DialogueTurn
+from perception.sentiment import vader
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +40,13 @@ def format_turn(turn: DialogueTurn) -> str:
     return f"{speaker}: {turn.text}{cut}"
 
 
-@functools.lru_cache(maxsize=1)
-def _vader() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
-
-
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
 def _salience(sentence: str) -> float:
     content = sum(1 for w in _WORD.findall(sentence.lower()) if w not in _STOPWORDS and len(w) > 2)
-    return content + 4.0 * abs(_vader().polarity_scores(sentence)["compound"])
+    return content + 4.0 * abs(vader().polarity_scores(sentence)["compound"])
 
 
 def extractive_summary(turns: Sequence[DialogueTurn], max_sentences: int = 4) -> str:

@@ -27,7 +27,8 @@ MIN_SPAN_S = 0.02
 BARGE_IN_GRACE_S = 0.3
 MATCH_WINDOW_S = 2.0
 """A turns.json entry is matched to a true turn when its detected end lies this close to the true end."""
-STAGES: tuple[str, ...] = ("endpoint_wait", "asr", "cues", "brain_first_token", "brain_first_sentence", "tts_first_audio")
+STAGES: tuple[str, ...] = ("endpoint_wait", "asr_start", "asr", "cues", "brain_first_token", "brain_first_sentence",
+                           "tts_first_audio")
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ class TurnMeasure:
     @property
     def overhead_ms(self) -> float | None:
         """The runtime's own share: reported voice-to-voice minus whichever was longer, the endpoint wait or
-        the compute on the critical path (ASR, voice and word cues, brain to first sentence, TTS of it, all
-        started at the pause)."""
+        the critical path of the speculative work started at the pause (its start, ASR, voice and word cues,
+        brain to first sentence, TTS of it)."""
         s = self.stages_ms
-        parts = [s.get("asr"), s.get("cues"), s.get("brain_first_sentence"), s.get("tts_first_audio")]
+        parts = [s.get("asr_start"), s.get("asr"), s.get("cues"), s.get("brain_first_sentence"), s.get("tts_first_audio")]
         if self.reported_v2v_ms is None or s.get("endpoint_wait") is None or any(p is None for p in parts):
             return None
         return self.reported_v2v_ms - max(s["endpoint_wait"], sum(parts))  # type: ignore[arg-type]

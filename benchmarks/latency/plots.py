@@ -21,7 +21,7 @@ def waterfall_parts(turn: dict[str, Any]) -> list[tuple[str, float, float]]:
     reported = turn.get("reported_v2v_ms")
     detect = max(0.0, v2v - float(reported)) if reported is not None else 0.0
     parts = [("VAD hears the pause", 0.0, detect), ("endpoint wait", detect, st.get("endpoint_wait", 0.0))]
-    t = detect
+    t = detect + st.get("asr_start", 0.0)
     for label, key in (("ASR", "asr"), ("voice + word cues", "cues"), ("brain to 1st sentence", "brain_first_sentence"),
                        ("TTS 1st sentence", "tts_first_audio")):
         parts.append((label, t, st.get(key, 0.0)))

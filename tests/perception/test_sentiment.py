@@ -30,3 +30,9 @@ def test_neutral_sentence_is_near_zero(analyzer) -> None:
 def test_empty_text_is_neutral(analyzer) -> None:
     cue = analyzer.analyze("", t=0.0)
     assert cue.valence == 0.0
+
+
+def test_spoken_fillers_are_not_read_as_praise():
+    # VADER alone scores this +0.65 ("pretty" and "honestly" count as positive words)
+    cue = SentimentAnalyzer().analyze("Honestly, I'm feeling pretty stressed about my exam next week.", 0.0)
+    assert cue.valence < -0.1
