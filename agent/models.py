@@ -52,7 +52,7 @@ class Models:
         warm = getattr(transcriber, "warm_up", None)
         if callable(warm):
             timed("asr_warm_up", warm)
-        return cls(config=config, transcriber=transcriber, tts=tts, brain=brain, lanes=_lanes(config), load_s=load_s)
+        return cls(config=config, transcriber=transcriber, tts=tts, brain=brain, lanes=make_lanes(config), load_s=load_s)
 
     async def warm_up_brain(self) -> None:
         """Load and exercise the brain before the first turn (a local LLM loads its weights here)."""
@@ -83,7 +83,7 @@ class Models:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _lanes(config: Config) -> dict[str, ThreadPoolExecutor]:
+def make_lanes(config: Config) -> dict[str, ThreadPoolExecutor]:
     sizes = {"vad": 1, "asr": 1, "tts": 1, "cues": 1, "vision": config.session.vision_threads}
     return {name: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"lane-{name}") for name, n in sizes.items()}
 

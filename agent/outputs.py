@@ -9,6 +9,7 @@ from agent.events import Event
 from agent.files import atomic_write_json
 from agent.sinks.recording import ConversationRecorder
 from agent.sinks.trace import TraceWriter
+from dialogue.types import Keyframe
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +29,8 @@ class SessionOutputs:
             self.trace(event)
         if event.kind == "turn" and isinstance(event.data, dict):
             self.turns.append(event.data)
-        elif event.kind == "keyframe":
-            self.keyframes.append((event.t, event.data.jpeg))  # type: ignore[attr-defined]
+        elif isinstance(event.data, Keyframe):
+            self.keyframes.append((event.t, event.data.jpeg))
             if len(self.keyframes) > 48:  # keep an even spread, bounded
                 self.keyframes = self.keyframes[::2]
 

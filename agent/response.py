@@ -17,7 +17,7 @@ import numpy as np
 
 from agent.turn import TurnRecord
 from dialogue.types import DialogueTurn, Trigger
-from perception.types import Transcript
+from perception.types import TextCue, Transcript, VoiceCue
 from speech.prosody import style_for
 from speech.sentences import SentenceSplitter
 from speech.types import SpokenAudio
@@ -46,7 +46,8 @@ class Response:
         self.decided = asyncio.Event()
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._played: list[tuple[str, float, float]] = []  # sentence, start, duration
-        self._cues: list[object] = []
+        self._voice: VoiceCue | None = None
+        self._words: TextCue | None = None
         self.emotion = "neutral"
         self.done = False
         session.activity.hold()  # released when production ends; keeps a fast replay from racing ahead
@@ -91,23 +92,20 @@ class Response:
         s.publish("transcript", {**_transcript_json(self.transcript), "final": False, "speculative": self.trigger == "preemptive"})
         t0 = time.perf_counter()
         end = self.pause_t or self.transcript.end
-        voice = await s.models.run("cues", s.voice.analyze, self.audio, self.record.user_start_s, end,
-                                   self.transcript.words, self.pause_t)
-        text = await s.models.run("cues", s.sentiment.analyze, self.transcript.text, end)
-        self._cues = [voice, text]
+        self._voice = await s.models.run("cues", s.voice.analyze, self.audio, self.record.user_start_s, end,
+                                         self.transcript.words, self.pause_t)
+        self._words = await s.models.run("cues", s.sentiment.analyze, self.transcript.text, end)
         self.record.cues_s = time.perf_counter() - t0
 
     async def _think(self) -> None:
         s = self.s
-        fusion = copy.deepcopy(s.fusion)
+        fusion = copy.deepcopy(s.fusion)  # what the state would be with this turn's cues, not yet committed
         emotion = None
-        for cue in self._cues:
+        for cue in self._cues():
             emotion = fusion.add(cue)
-        voice = next((c for c in self._cues if type(c).__name__ == "VoiceCue"), None)
-        text = next((c for c in self._cues if type(c).__name__ == "TextCue"), None)
         now = s.clock.now()
         view = s.context.view(now, "end_of_turn" if self.trigger == "preemptive" else self.trigger,
-                              self.transcript, self.audio, emotion=emotion, voice=voice, text_cue=text,
+                              self.transcript, self.audio, emotion=emotion, voice=self._voice, text_cue=self._words,
                               silence_s=now - s.last_activity_t)
         if emotion is not None:
             self.record.cues = _cue_json(emotion, s.context.face)
@@ -213,8 +211,11 @@ class Response:
             s.context.add_utterance(self.transcript, self.audio if self.audio is not None else np.zeros(0, np.int16))
             if self.transcript.text:
                 s.context.add_turn(DialogueTurn("user", self.transcript.text, self.transcript.end))
-        for cue in self._cues:
+        for cue in self._cues():
             s.add_cue(cue)
+
+    def _cues(self) -> list[VoiceCue | TextCue]:
+        return [c for c in (self._voice, self._words) if c is not None]
 
     def played_text(self, stopped_at: float | None) -> str:
         words: list[str] = []

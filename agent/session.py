@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from agent.activity import Activity
-from agent.bus import EventBus
+from agent.bus import EventBus, Observer
 from agent.clock import Clock, MediaClock, WallClock
 from agent.config import Config
 from agent.context import KeyframeSelector, RollingContext
@@ -32,7 +32,8 @@ from dialogue.policy import Endpointing, TurnPolicy, TurnState
 from perception.fusion import EmotionFusion
 from perception.prosody import VoiceAnalyzer
 from perception.sentiment import SentimentAnalyzer
-from perception.types import SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
+from perception.types import (FaceCue, SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted, TextCue,
+                              VoiceCue)
 from perception.vad import Vad
 from perception.vision import FaceAnalyzer
 from speech.prosody import style_for
@@ -94,7 +95,7 @@ class Session:
         self._media_end = 0.0
 
     # ---- public API -------------------------------------------------------------------------
-    def subscribe(self, observer) -> None:  # type: ignore[no-untyped-def]
+    def subscribe(self, observer: Observer) -> None:
         self.bus.subscribe(observer)
 
     def publish(self, kind: str, data: Any = None, t: float | None = None) -> None:
@@ -208,10 +209,10 @@ class Session:
             finally:
                 self.activity.release()
 
-    def add_cue(self, cue: Any) -> None:
+    def add_cue(self, cue: FaceCue | VoiceCue | TextCue) -> None:
         self.context.add_cue(cue)
-        if type(cue).__name__ != "FaceCue":
-            self.publish(_cue_kind(cue), cue, t=cue.t)
+        if not isinstance(cue, FaceCue):  # face cues are published as they are made
+            self.publish("voice_cue" if isinstance(cue, VoiceCue) else "text_cue", cue, t=cue.t)
         state = self.fusion.add(cue)
         self.context.add_cue(state)
         self.publish("emotion_state", state, t=state.t)
@@ -442,6 +443,3 @@ class Session:
         self._ack_cache.append(self._ack_cache.pop(0))
         return self._ack_cache[-1]
 
-
-def _cue_kind(cue: object) -> str:
-    return {"VoiceCue": "voice_cue", "TextCue": "text_cue", "FaceCue": "face_cue"}.get(type(cue).__name__, "cue")

@@ -7,7 +7,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import av
 import numpy as np
@@ -120,7 +120,7 @@ class MediaFileSource:
         if errors:
             raise SourceError(f"{self.info.path}: decoding failed ({errors[0]})")
 
-    def _decode(self, put) -> None:  # type: ignore[no-untyped-def]
+    def _decode(self, put: Callable[[list[AudioChunk | VideoFrame]], None]) -> None:
         path = str(self.info.path)
         produced = False
         with av.open(path) as container:
@@ -167,10 +167,14 @@ class MediaFileSource:
             if resampler is not None:
                 for out in resampler.resample(None):
                     pending = np.concatenate([pending, out.to_ndarray().reshape(-1)])
-            if len(pending):
-                tail = np.zeros(self._chunk, dtype=np.int16)
-                tail[: len(pending[: self._chunk])] = pending[: self._chunk]
-                put([AudioChunk(sent / SR, tail)])
+            tail: list[AudioChunk | VideoFrame] = []
+            while len(pending):  # the last partial chunk is padded with silence
+                block = np.zeros(self._chunk, dtype=np.int16)
+                block[: min(len(pending), self._chunk)] = pending[: self._chunk]
+                tail.append(AudioChunk(sent / SR, block))
+                pending, sent = pending[self._chunk:], sent + self._chunk
+            if tail:
+                put(tail)
                 produced = True
         if not produced:
             raise SourceError(f"{path}: contains no decodable audio or video frames")
