@@ -4,7 +4,7 @@ import threading
 import time
 
 from agent.config import load_config
-from agent.models import Models, _lanes
+from agent.models import Models, make_lanes
 
 
 def lanes_only():
