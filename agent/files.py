@@ -25,3 +25,18 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_json(path: str | Path, value: Any) -> None:
     atomic_write_bytes(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def read_json(path: str | Path, what: str, kind: type = object) -> Any:
+    """Parse a JSON file, failing with one line naming the file: missing, malformed, or not a ``kind``."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: {what} not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(data, kind):
+        raise ValueError(f"{path}: expected {what} as a JSON {'list' if kind is list else 'object'}, "
+                         f"got {type(data).__name__}")
+    return data

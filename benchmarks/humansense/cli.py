@@ -190,17 +190,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from agent.files import atomic_write_bytes
+    from agent.files import atomic_write_bytes, read_json
     from benchmarks.humansense.scorer import score
 
-    try:
-        data = json.loads(args.results.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{args.results}: results file not found") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{args.results}: not valid JSON ({exc})") from None
-    if not isinstance(data, list):
-        raise ValueError(f"{args.results}: expected the published list of items")
+    data = read_json(args.results, "results file (the published list of items)", list)
     t0 = time.perf_counter()
     stats = score(data, args.model, reasoning=args.reasoning, scorer=args.scorer)
     elapsed = time.perf_counter() - t0

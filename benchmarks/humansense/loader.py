@@ -1,13 +1,13 @@
 """Loading HumanSense_VQA.json / HumanSense_AQA.json: every item validated, bad ones reported by index and field."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.files import read_json
 from benchmarks.humansense.tasks import MULTI, NUMERIC, PATTERNS, SINGLE, YES_NO, column_of
 
 logger = logging.getLogger(__name__)
@@ -132,14 +132,7 @@ def validate(index: int, element: Any) -> list[Problem]:
 def load_dataset(path: str | Path, data_root: str | Path) -> Dataset:
     """Read a published JSON list; media paths resolve against ``data_root``; unknown keys are kept."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: data file not found") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a JSON list of items, got {type(data).__name__}")
+    data = read_json(path, "data file (a list of items)", list)
     root = Path(data_root)
     items: list[Item] = []
     problems: list[Problem] = []

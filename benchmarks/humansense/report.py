@@ -5,11 +5,11 @@ import base64
 import csv
 import html
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.files import read_json
 from benchmarks.humansense.tasks import AVG_COLUMNS, COLUMNS, column_of
 
 CHART_REFERENCES: tuple[str, ...] = ("Qwen2.5-Omni-7B", "GPT-4o", "InternVL3-8B")
@@ -70,16 +70,7 @@ def paper_rows(path: Path | None = None) -> list[Row]:
 
 
 def load_scores(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: scores file not found") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a scores object (task_type -> total/correct/accuracy)")
-    return data
+    return read_json(path, "scores file (task_type -> total/correct/accuracy)", dict)
 
 
 def _fmt(value: float | None) -> str:
