@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 import time
 from importlib.metadata import entry_points
@@ -14,6 +13,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from agent.config import ConfigError, load_config
+from agent.signals import stop_on_signals
 
 PROCESS_START = time.perf_counter()
 console = Console(highlight=False, stderr=False)
@@ -64,12 +64,7 @@ async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast:
         session.subscribe(TerminalView())
     session.metrics.ready_s = time.perf_counter() - PROCESS_START
     session.metrics.load_s["total"] = time.perf_counter() - t0
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, session.request_stop)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop_on_signals(session.request_stop)
     try:
         result = await session.run()
     except BaseException:

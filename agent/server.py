@@ -16,7 +16,6 @@ import hmac
 import ipaddress
 import logging
 import secrets
-import signal
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -38,6 +37,7 @@ from agent.events import Event, event_record
 from agent.models import Models
 from agent.session import Session
 from agent.sinks.players import TimelinePlayer
+from agent.signals import stop_on_signals
 from agent.sources.socket_source import SocketSource
 from speech.types import SpokenAudio
 
@@ -378,12 +378,7 @@ async def serve(cfg: Config, host: str, port: int, token: str | None, console: A
         return 2
     server = CompanionServer(cfg, models, token=token, require_token=require)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop_on_signals(stop.set)
     try:
         ws_server = await server.start(host, port)
     except OSError as exc:
