@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from agent.events import Event
+from agent.events import Event, EventKind
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class EventBus:
         self._observers.append(observer)
         return lambda: self._observers.remove(observer) if observer in self._observers else None
 
-    def publish(self, t: float, kind: str, data: object = None) -> Event:
+    def publish(self, t: float, kind: EventKind, data: object = None) -> Event:
         event = Event(t=t, kind=kind, data=data, session=self.session)
         for observer in tuple(self._observers):
             try:

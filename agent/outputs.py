@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from agent.events import Event
+from agent.events import Event, EventKind
 from agent.files import atomic_write_json
 from agent.sinks.recording import ConversationRecorder
 from agent.sinks.trace import TraceWriter
@@ -27,7 +27,7 @@ class SessionOutputs:
     def __call__(self, event: Event) -> None:
         if self.trace is not None:
             self.trace(event)
-        if event.kind == "turn" and isinstance(event.data, dict):
+        if event.kind is EventKind.TURN and isinstance(event.data, dict):
             self.turns.append(event.data)
         elif isinstance(event.data, Keyframe):
             self.keyframes.append((event.t, event.data.jpeg))

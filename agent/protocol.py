@@ -20,7 +20,7 @@ Downstream (server → client)
           first message; the client sends media only after it
   binary  ``0x01`` + PCM16 LE mono 16 kHz of one agent sentence, preceded by the text message
           ``{"type":"agent_audio","t":START,"samples":N,"text":SENTENCE}``
-  text    session events, ``{"type":KIND,"t":SECONDS,...}`` with KIND one of :data:`FORWARDED_KINDS`
+  text    session events, ``{"type":KIND,"t":SECONDS,...}`` with KIND one of :data:`agent.events.FORWARDED`
   text    ``{"type":"settings",...}`` (the settings now in force), ``{"type":"pong",...}``
   text    ``{"type":"error","code":CODE,"message":TEXT}`` for a bad message; the connection stays open
 
@@ -44,12 +44,6 @@ AUDIO_MIN_BYTES = 640
 AUDIO_MAX_BYTES = 1280
 SPEED_RANGE = (0.5, 2.0)
 TOKEN_SUBPROTOCOL = "humansense.token."
-
-FORWARDED_KINDS = frozenset({
-    "transcript", "face_cue", "voice_cue", "text_cue", "emotion_state", "decision", "agent_text",
-    "agent_speech_started", "agent_speech_ended", "barge_in", "response_dropped", "turn", "brain_note", "error",
-    "speech_started", "speech_ended", "acknowledgement", "session_ended",
-})
 
 
 class ProtocolError(ValueError):

@@ -1,118 +1,168 @@
-"""One answer in the making: transcript, cues, brain, sentences and TTS, played only once the turn is committed.
+"""One answer in the making: transcript, cues, brain, sentences and TTS; played once committed, paused and resumed on overlaps.
 
-A response may start speculatively at silence onset (preemptive); if the user
-goes on it is cancelled before anything is heard. Production (compute) and
-speaking (playback) are separate tasks so TTS of sentence n+1 overlaps
-playback of sentence n.
+A response may start speculatively in a pause (preemptive); if the user goes on it is
+cancelled before anything is heard. Production (compute) and speaking (playback) are
+separate tasks so TTS of sentence n+1 overlaps playback of sentence n. Playback can be
+paused (sound over the agent) and resumed from the word it stopped at (a false interruption).
 """
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
+from agent.activity import Activity
+from agent.clock import Clock
+from agent.config import Config
+from agent.context import RollingContext
+from agent.events import EventKind, to_jsonable
+from agent.metrics import Metrics
+from agent.models import Models
+from agent.sinks.players import Player
 from agent.turn import TurnRecord
 from dialogue.types import DialogueTurn, Trigger
-from perception.types import TextCue, Transcript, VoiceCue
+from perception.prosody import VoiceAnalyzer
+from perception.sentiment import SentimentAnalyzer
+from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
 from speech.prosody import style_for
 from speech.sentences import SentenceSplitter
 from speech.types import SpokenAudio
 
-if TYPE_CHECKING:
-    from agent.session import Session
-
 logger = logging.getLogger(__name__)
 
-_Item = tuple[SpokenAudio, np.ndarray]
+Item = tuple[SpokenAudio, np.ndarray]
+"""A synthesized sentence and its 16 kHz copy."""
+
+
+class Host(Protocol):
+    """What a response needs from the session running it (the session implements it; this module never imports it)."""
+
+    config: Config
+    models: Models
+    clock: Clock
+    player: Player
+    metrics: Metrics
+    activity: Activity
+    context: RollingContext
+    voice: VoiceAnalyzer
+    sentiment: SentimentAnalyzer
+
+    def publish(self, kind: EventKind, data: Any = None, t: float | None = None) -> None: ...
+
+    def emotion_with(self, cues: list[VoiceCue | TextCue]) -> EmotionState | None:
+        """The fused state as it would be with this turn's cues (not yet committed to the session)."""
+
+    def add_cue(self, cue: VoiceCue | TextCue) -> None: ...
+
+    def acknowledgement(self) -> Item | None: ...
+
+    def silence_s(self, now: float) -> float: ...
+
+    def on_heard(self, response: "Response") -> None: ...
+
+    def on_started(self, response: "Response", t: float) -> None: ...
+
+    def on_finished(self, response: "Response") -> None: ...
 
 
 class Response:
-    def __init__(self, session: "Session", trigger: Trigger, audio: np.ndarray | None = None,
-                 segment_start: float | None = None, pause_t: float | None = None) -> None:
-        self.s = session
+    def __init__(self, host: Host, trigger: Trigger, audio: np.ndarray | None = None,
+                 segment_start: float | None = None, pause_t: float | None = None,
+                 transcript: Transcript | None = None) -> None:
+        self.host = host
         self.trigger = trigger
         self.audio = audio
         self.pause_t = pause_t
         self.record = TurnRecord(trigger="end_of_turn" if trigger == "preemptive" else trigger,
                                  user_start_s=segment_start, user_end_s=pause_t,
-                                 preemptive=trigger == "preemptive", brain=session.models.brain.name)
+                                 preemptive=trigger == "preemptive", brain=host.models.brain.name)
         self.committed = asyncio.Event()
-        self.transcript: Transcript | None = None
+        self.transcript = transcript
         self.transcribed = asyncio.Event()
         self.decided = asyncio.Event()
-        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
-        self._played: list[tuple[str, float, float]] = []  # sentence, start, duration
+        self._queue: asyncio.Queue[Item | None] = asyncio.Queue()
+        self._played: list[tuple[str, float, float]] = []  # sentence (heard part), start, duration
+        self._current: tuple[SpokenAudio, np.ndarray, float] | None = None  # playing now, and since when
+        self._rest: Item | None = None  # the unheard rest of the sentence a pause cut
         self._voice: VoiceCue | None = None
         self._words: TextCue | None = None
         self.emotion = "neutral"
         self.done = False
-        session.activity.hold()  # released when production ends; keeps a fast replay from racing ahead
-        self.producer = asyncio.get_running_loop().create_task(self._produce(), name=f"produce-{trigger}")
-        self.speaker = asyncio.get_running_loop().create_task(self._speak(), name=f"speak-{trigger}")
+        self.stopped_at: float | None = None
+        self._user_side_published = False
+        host.activity.hold()  # released when production ends; keeps a fast replay from racing ahead
+        loop = asyncio.get_running_loop()
+        self.producer = loop.create_task(self._produce(), name=f"produce-{trigger}")
+        self.speaker = loop.create_task(self._speak(), name=f"speak-{trigger}")
 
-    # ---- production (compute) -------------------------------------------------------------
+    @property
+    def heard(self) -> bool:
+        """Some of it has been played."""
+        return self.record.first_audio_s is not None
+
+    # ---- production (compute) -------------------------------------------------------------------------------
     async def _produce(self) -> None:
-        s = self.s
+        h = self.host
         try:
             if self.audio is not None and self.record.user_start_s is not None:
                 await self._transcribe()
-            else:
-                self.transcribed.set()
-            if not s.config.policy.preemptive and not self.committed.is_set():
-                async with s.activity.paused():
+            self.transcribed.set()
+            if not h.config.policy.preemptive and not self.committed.is_set():
+                async with h.activity.paused():
                     await self.committed.wait()
             await self._think()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # never let one turn kill the session
             logger.exception("response failed")
-            s.publish("error", {"where": "response", "message": f"{type(exc).__name__}: {exc}"})
+            h.publish(EventKind.ERROR, {"where": "response", "message": f"{type(exc).__name__}: {exc}"})
             self.decided.set()
         finally:
             self._queue.put_nowait(None)
             self.transcribed.set()
-            s.activity.release()
+            h.activity.release()
 
     async def _transcribe(self) -> None:
-        s = self.s
+        h = self.host
         assert self.audio is not None and self.record.user_start_s is not None
-        t0 = time.perf_counter()
-        if self.pause_t is not None:
-            self.record.asr_start_s = max(0.0, s.clock.now() - self.pause_t)
-        offset = self.record.user_start_s - s.config.vad.pre_roll_ms / 1000.0
-        self.transcript = await s.models.run("asr", s.models.transcriber.transcribe, self.audio, max(0.0, offset), True)
-        self.record.asr_s = time.perf_counter() - t0
-        s.metrics.stage("asr", self.record.asr_s * 1000)
+        offset = max(0.0, self.record.user_start_s - h.config.vad.pre_roll_ms / 1000.0)
+        if self.transcript is None:
+            t0 = time.perf_counter()
+            if self.pause_t is not None:
+                self.record.asr_start_s = max(0.0, h.clock.now() - self.pause_t)
+            self.transcript = await h.models.run("asr", h.models.transcriber.transcribe, self.audio, offset, True)
+            self.record.asr_s = time.perf_counter() - t0
+            h.metrics.stage("asr", self.record.asr_s * 1000)
+        else:
+            self.record.asr_start_s = self.record.asr_s = 0.0
         self.record.user_text = self.transcript.text
         self.transcribed.set()
-        s.publish("transcript", {**_transcript_json(self.transcript), "final": False, "speculative": self.trigger == "preemptive"})
+        h.publish(EventKind.TRANSCRIPT, {**_transcript_json(self.transcript), "final": False,
+                                         "speculative": self.trigger == "preemptive"})
+        h.on_heard(self)
         t0 = time.perf_counter()
         end = self.pause_t or self.transcript.end
-        self._voice = await s.models.run("cues", s.voice.analyze, self.audio, self.record.user_start_s, end,
+        self._voice = await h.models.run("cues", h.voice.analyze, self.audio, self.record.user_start_s, end,
                                          self.transcript.words, self.pause_t)
-        self._words = await s.models.run("cues", s.sentiment.analyze, self.transcript.text, end)
+        self._words = await h.models.run("cues", h.sentiment.analyze, self.transcript.text, end)
         self.record.cues_s = time.perf_counter() - t0
 
     async def _think(self) -> None:
-        s = self.s
-        fusion = copy.deepcopy(s.fusion)  # what the state would be with this turn's cues, not yet committed
-        emotion = None
-        for cue in self._cues():
-            emotion = fusion.add(cue)
-        now = s.clock.now()
-        view = s.context.view(now, "end_of_turn" if self.trigger == "preemptive" else self.trigger,
+        h = self.host
+        emotion = h.emotion_with(self._cues()) if self._cues() else None
+        now = h.clock.now()
+        view = h.context.view(now, "end_of_turn" if self.trigger == "preemptive" else self.trigger,
                               self.transcript, self.audio, emotion=emotion, voice=self._voice, text_cue=self._words,
-                              silence_s=now - s.last_activity_t)
+                              silence_s=h.silence_s(now))
         if emotion is not None:
-            self.record.cues = _cue_json(emotion, s.context.face)
+            self.record.cues = _cue_json(emotion, h.context.face)
         splitter = SentenceSplitter()
         t0 = time.perf_counter()
         first_token = True
-        stream = s.models.brain.respond(view)
+        stream = h.models.brain.respond(view)
         try:
             async for delta in stream:
                 if first_token:
@@ -120,7 +170,7 @@ class Response:
                     first_token = False
                 if delta.note:
                     self.record.fallback = delta.note
-                    s.publish("brain_note", {"note": delta.note})
+                    h.publish(EventKind.BRAIN_NOTE, {"note": delta.note})
                 if delta.decision:
                     self.record.decision = delta.decision
                     self.decided.set()
@@ -140,79 +190,109 @@ class Response:
         if self.record.decision is None:
             self.record.decision = "wait"
         self.decided.set()
-        s.metrics.stage("brain_total", (time.perf_counter() - t0) * 1000)
+        h.metrics.stage("brain_total", (time.perf_counter() - t0) * 1000)
 
     async def _synthesize(self, sentence: str, t_brain: float) -> None:
-        s = self.s
+        h = self.host
         if self.record.brain_first_sentence_s is None:
             self.record.brain_first_sentence_s = time.perf_counter() - t_brain
-        style = style_for(self.emotion, s.config.tts)
+        style = style_for(self.emotion, h.config.tts)
         t0 = time.perf_counter()
-        audio, pcm16k = await s.models.run("tts", s.models.synthesize, sentence, style)
+        item = await h.models.run("tts", h.models.synthesize, sentence, style)
         elapsed = time.perf_counter() - t0
-        s.metrics.stage("tts", elapsed * 1000)
+        h.metrics.stage("tts", elapsed * 1000)
         if self.record.tts_first_audio_s is None:
             self.record.tts_first_audio_s = elapsed
-        self._queue.put_nowait((audio, pcm16k))
+        self._queue.put_nowait(item)
 
-    # ---- commit and speaking ----------------------------------------------------------------
+    # ---- commit and speaking ------------------------------------------------------------------------------------
     def commit(self, t: float) -> None:
         self.record.committed_s = t
         self.committed.set()
 
     async def _speak(self) -> None:
-        s = self.s
+        h = self.host
         await self.committed.wait()
         await self.transcribed.wait()
-        self._publish_user_side()
-        deadline_ms = s.config.policy.first_sentence_deadline_ms
-        item: _Item | None
+        deadline_ms = h.config.policy.first_sentence_deadline_ms
+        item: Item | None
         try:
             item = await asyncio.wait_for(self._queue.get(), deadline_ms / 1000) if deadline_ms else await self._queue.get()
         except asyncio.TimeoutError:
             item = await self._acknowledge()
         await self.decided.wait()
-        s.publish("decision", {"decision": self.record.decision, "emotion": self.record.agent_emotion,
-                               "trigger": self.record.trigger, "brain": self.record.brain})
-        started = False
+        self._publish_user_side()
+        h.publish(EventKind.DECISION, {"decision": self.record.decision, "emotion": self.record.agent_emotion,
+                                       "trigger": self.record.trigger, "brain": self.record.brain})
+        await self._play_on(item)
+
+    async def _play_on(self, item: Item | None) -> None:
         while item is not None:
-            audio, pcm16k = item
-            await self._play(audio, pcm16k, first=not started)
-            started = True
+            await self._play(*item)
             item = await self._queue.get()
         self.finish(interrupted=False)
 
-    async def _acknowledge(self) -> _Item | None:
+    async def _acknowledge(self) -> Item | None:
         """The latency budget ran out: say a short acknowledgement while the answer is still coming."""
-        s = self.s
-        ack = s.acknowledgement()
+        h = self.host
+        ack = h.acknowledgement()
         if ack is None:
             return await self._queue.get()
         self.record.acknowledged = True
-        s.publish("acknowledgement", {"text": ack[0].text})
-        await self._play(*ack, first=True)
+        h.publish(EventKind.ACKNOWLEDGEMENT, {"text": ack[0].text})
+        self._publish_user_side()
+        await self._play(*ack)
         return await self._queue.get()
 
-    async def _play(self, audio: SpokenAudio, pcm16k: np.ndarray, first: bool) -> float:
-        s = self.s
-        start_guess = max(s.clock.now(), s.player.busy_until)
-        if first and self.record.first_audio_s is None:
-            self.record.first_audio_s = start_guess
-            s.on_agent_started(start_guess)
-        self._played.append((audio.text, start_guess, len(pcm16k) / 16000))
-        s.publish("agent_text", {"text": audio.text, "emotion": self.emotion, "start": round(start_guess, 3),
-                                 "duration": round(len(pcm16k) / 16000, 3)}, t=start_guess)
-        return await s.player.play(audio, pcm16k)
+    async def _play(self, audio: SpokenAudio, pcm16k: np.ndarray) -> None:
+        h = self.host
+        start = max(h.clock.now(), h.player.busy_until)
+        if self.record.first_audio_s is None:
+            self.record.first_audio_s = start
+            h.on_started(self, start)
+        duration = len(pcm16k) / 16000
+        self._played.append((audio.text, start, duration))
+        h.publish(EventKind.AGENT_TEXT, {"text": audio.text, "emotion": self.emotion, "start": start,
+                                         "duration": duration}, t=start)
+        self._current = (audio, pcm16k, start)
+        await h.player.play(audio, pcm16k)
+        self._current = None
+
+    def pause(self) -> float:
+        """Stop playback now and keep the unheard rest; returns the timeline time it stopped."""
+        stopped = self.host.player.stop()
+        self.stopped_at = stopped
+        if not self.speaker.done():
+            self.speaker.cancel()
+        current, self._current = self._current, None
+        if current is not None:
+            audio, pcm16k, start = current
+            heard, self._rest = _split_at(audio, pcm16k, max(0.0, stopped - start))
+            self._played[-1] = (heard, start, max(0.0, stopped - start))
+        return stopped
+
+    def resume(self) -> None:
+        """Play on from the word the pause cut, then the sentences still to come."""
+        rest, self._rest = self._rest, None
+        self.stopped_at = None
+        self.speaker = asyncio.get_running_loop().create_task(self._resume(rest), name=f"resume-{self.trigger}")
+
+    async def _resume(self, rest: Item | None) -> None:
+        await self._play_on(rest if rest is not None else await self._queue.get())
 
     def _publish_user_side(self) -> None:
-        s = self.s
+        """The user's words and cues join the history once the answer to them is about to be heard."""
+        if self._user_side_published:
+            return
+        self._user_side_published = True
+        h = self.host
         if self.transcript is not None:
-            s.publish("transcript", {**_transcript_json(self.transcript), "final": True})
-            s.context.add_utterance(self.transcript, self.audio if self.audio is not None else np.zeros(0, np.int16))
+            h.publish(EventKind.TRANSCRIPT, {**_transcript_json(self.transcript), "final": True})
+            h.context.add_utterance(self.transcript, self.audio if self.audio is not None else np.zeros(0, np.int16))
             if self.transcript.text:
-                s.context.add_turn(DialogueTurn("user", self.transcript.text, self.transcript.end))
+                h.context.add_turn(DialogueTurn("user", self.transcript.text, self.transcript.end))
         for cue in self._cues():
-            s.add_cue(cue)
+            h.add_cue(cue)
 
     def _cues(self) -> list[VoiceCue | TextCue]:
         return [c for c in (self._voice, self._words) if c is not None]
@@ -233,13 +313,13 @@ class Response:
         if self.done:
             return
         self.done = True
-        s = self.s
+        h = self.host
         self.record.interrupted = interrupted
         self.record.agent_text = self.played_text(stopped_at if interrupted else None)
         if self.record.agent_text:
-            s.context.add_turn(DialogueTurn("agent", self.record.agent_text, s.clock.now(),
+            h.context.add_turn(DialogueTurn("agent", self.record.agent_text, h.clock.now(),
                                             emotion=self.record.agent_emotion, interrupted=interrupted))
-        s.on_response_finished(self)
+        h.on_finished(self)
 
     def cancel(self) -> None:
         for task in (self.producer, self.speaker):
@@ -247,20 +327,25 @@ class Response:
                 task.cancel()
 
 
+def _split_at(audio: SpokenAudio, pcm16k: np.ndarray, offset: float) -> tuple[str, Item | None]:
+    """The words heard by ``offset`` seconds into a sentence, and the rest from the word being said then."""
+    words = audio.text.split()
+    duration = len(pcm16k) / 16000
+    if not words or offset >= duration:
+        return audio.text, None
+    k = min(len(words) - 1, int(len(words) * offset / max(duration, 1e-6)))
+    frac = k / len(words)
+    rest = SpokenAudio(" ".join(words[k:]), audio.samples[int(frac * len(audio.samples)):], audio.sample_rate)
+    return " ".join(words[:k]), (rest, pcm16k[int(frac * len(pcm16k)):])
+
+
 def _transcript_json(tr: Transcript) -> dict[str, object]:
-    return {"text": tr.text, "start": round(tr.start, 3), "end": round(tr.end, 3),
-            "words": [{"w": w.text, "s": round(w.start, 3), "e": round(w.end, 3)} for w in tr.words]}
+    return {"text": tr.text, "start": tr.start, "end": tr.end,
+            "words": [{"w": w.text, "s": w.start, "e": w.end} for w in tr.words]}
 
 
-def _cue_json(emotion: object, face: object) -> dict[str, object]:
-    from agent.events import to_jsonable
-
-    e = to_jsonable(emotion)
-    f = to_jsonable(face) if face is not None else {}
-    return {
-        "face_present": bool(f.get("face_present", False)) if f else False,
-        "expression": f.get("expression") if f else None,
-        "valence": e.get("valence"), "arousal": e.get("arousal"), "label": e.get("label"),
-        "confidence": e.get("confidence"), "conflicts": e.get("conflicts"),
-        "provenance": e.get("provenance"),
-    }
+def _cue_json(emotion: EmotionState, face: FaceCue | None) -> dict[str, object]:
+    """turns.json's ``cues``: every field of the fused state, and what the face showed."""
+    return {"face_present": bool(face is not None and face.face_present),
+            "expression": face.expression if face is not None else None,
+            **{k: v for k, v in to_jsonable(emotion).items() if k != "t"}}

@@ -33,7 +33,7 @@ from websockets.http11 import Request, Response
 from agent import protocol
 from agent.clock import WallClock
 from agent.config import Config
-from agent.events import Event, event_record
+from agent.events import FORWARDED, Event, EventKind, event_record
 from agent.models import Models
 from agent.session import Session
 from agent.sinks.players import TimelinePlayer
@@ -268,7 +268,7 @@ class _Connection:
 
     # ---- downstream --------------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
-        if event.kind == "session_started":
+        if event.kind is EventKind.SESSION_STARTED:
             self._send_now(protocol.encode_json({
                 "type": "hello", "protocol": protocol.PROTOCOL_VERSION, "session": self.id,
                 "sample_rate": protocol.SAMPLE_RATE, "brain": self.server.models.brain.name, **self._settings(),
@@ -277,9 +277,9 @@ class _Connection:
                            "audio_frame_bytes": [protocol.AUDIO_MIN_BYTES, protocol.AUDIO_MAX_BYTES]}}))
             self._ready.set()
             return
-        if event.kind not in protocol.FORWARDED_KINDS:
+        if event.kind not in FORWARDED:
             return
-        if event.kind in ("barge_in", "response_dropped"):
+        if event.kind in (EventKind.BARGE_IN, EventKind.RESPONSE_DROPPED):
             self._purge_audio()
         self._send_now(protocol.encode_json(event_record(event)))
 

@@ -19,7 +19,19 @@ class PolicySettings:
     first_sentence_deadline_ms: int = field(default=1500, metadata=_m("speak a short acknowledgement if the first sentence is not ready by then (0 = off)", min=0))
     acknowledgements: tuple[str, ...] = field(default=("Hmm, let me think.", "Okay.", "I hear you."), metadata=_m("what the latency-budget acknowledgement says"))
     fast_endpoint_ms: int = field(default=400, metadata=_m("end the turn after this shorter pause when the speculative transcript is a complete sentence (0 = always wait vad.end_of_turn_silence_ms)", min=0))
-    barge_in_ms: int = field(default=96, metadata=_m("user speech this long while the agent speaks stops it (replay and browser; shorter than vad.min_speech_ms so the agent yields at once)", min=32))
+    barge_in_ms: int = field(default=96, metadata=_m("loud, voiced user speech this long while the agent speaks stops it (replay and browser; shorter than vad.min_speech_ms so the agent yields at once)", min=32))
+    hold_ms: int = field(default=2000, metadata=_m("pause that ends a turn whose words trail off mid-clause (and, um, because, a comma), or whose voice the end-of-turn model calls unfinished; also the longest wait for the words", min=100))
+    end_of_turn_threshold: float = field(default=0.5, metadata=_m("end-of-turn model probability at or above which the voice says the turn is finished", min=0.0, max=1.0))
+    end_of_turn_low: float = field(default=0.1, metadata=_m("end-of-turn model probability below which the voice says the user is mid-clause (the turn then needs hold_ms)", min=0.0, max=1.0))
+    end_of_turn_pause_ms: int = field(default=200, metadata=_m("pause that ends the turn when the end-of-turn model and the words agree it is finished", min=0))
+    soft_overlap_db: float = field(default=6.0, metadata=_m("user sound over the agent this many dB below the user's running speech level is soft (a murmured backchannel): it stops the agent only after backchannel_max_ms", min=0.0))
+    backchannel_max_ms: int = field(default=700, metadata=_m("soft or unvoiced sound over the agent (a murmured yeah, a cough) stops the agent only once it lasts this long", min=32))
+    false_interruption_ms: int = field(default=1500, metadata=_m("after a stop, speech shorter than this with no words beyond backchannel_words resumes the agent where it stopped", min=0))
+    overlap_gap_ms: int = field(default=200, metadata=_m("quiet this long ends a sound over the agent", min=32))
+    backchannel_words: tuple[str, ...] = field(default=(
+        "yeah", "yes", "yep", "yup", "mm", "mhm", "mm-hm", "mm-hmm", "mmm", "uh-huh", "hmm", "hm", "right", "okay", "ok",
+        "sure", "uh", "um", "oh", "ah", "aha", "i see", "got it", "true", "exactly", "wow", "cool", "nice"),
+        metadata=_m("words that are a listener's backchannel or a filler, not an interruption (compared in lower case)"))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ VadEvent = SpeechStarted | SilenceStarted | SpeechResumed | SpeechEnded
 WINDOW = 512
 """Samples per model step at 16 kHz (32 ms)."""
 _CONTEXT = 64
-_TAIL_S = 0.1
+TAIL_S = 0.1
 """Audio kept after the pause onset so ASR does not lose a word's release."""
 _LAYOUTS = {
     frozenset({"input", "h", "c"}): "h_c",  # faster-whisper's silero_vad_v6.onnx
@@ -118,7 +118,7 @@ class Vad:
         self._pre_roll = int(settings.pre_roll_ms * SAMPLE_RATE / 1000)
         self._min_speech_s = settings.min_speech_ms / 1000
         self._eot_s = settings.end_of_turn_silence_ms / 1000
-        self._tail = int(_TAIL_S * SAMPLE_RATE)
+        self._tail = int(TAIL_S * SAMPLE_RATE)
         # Room for pre-roll + the longest turn + one window of overshoot.
         self._turn_audio = np.zeros(self._pre_roll + int(settings.max_turn_s * SAMPLE_RATE) + 2 * WINDOW, np.int16)
         self.last_probability = 0.0

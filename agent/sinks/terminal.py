@@ -5,7 +5,7 @@ from typing import Any
 
 from rich.console import Console
 
-from agent.events import Event
+from agent.events import Event, EventKind
 
 
 class TerminalView:
@@ -19,25 +19,29 @@ class TerminalView:
         data: Any = event.data
         t = f"[dim]{event.t:7.2f}s[/dim]"
         kind = event.kind
-        if kind == "session_started" and isinstance(data, dict):
+        if kind is EventKind.SESSION_STARTED and isinstance(data, dict):
             brain = data.get("brain")
             note = " [yellow](rule-based baseline, no LLM)[/yellow]" if brain == "cue" and self._baseline_note else ""
             self.console.print(f"{t} [bold]session started[/bold] · brain: {brain}{note}")
-        elif kind == "speech_started":
+        elif kind is EventKind.SPEECH_STARTED:
             self.console.print(f"{t} [cyan]user[/cyan] [dim]speaking…[/dim]")
-        elif kind == "transcript" and isinstance(data, dict) and data.get("final"):
+        elif kind is EventKind.TRANSCRIPT and isinstance(data, dict) and data.get("final"):
             self.console.print(f"{t} [cyan]user[/cyan]  “{data.get('text', '')}”")
-        elif kind == "agent_text" and isinstance(data, dict):
+        elif kind is EventKind.AGENT_TEXT and isinstance(data, dict):
             self.console.print(f"{t} [magenta]agent[/magenta] [dim]({data.get('emotion')})[/dim] {data.get('text')}")
-        elif kind == "barge_in" and isinstance(data, dict):
-            self.console.print(f"{t} [red]barge-in[/red]: agent stopped {data.get('stop_ms')} ms after the user spoke")
-        elif kind == "response_dropped":
+        elif kind is EventKind.BARGE_IN and isinstance(data, dict):
+            self.console.print(f"{t} [red]barge-in[/red]: agent stopped {data.get('stop_ms', 0):.0f} ms after the user spoke")
+        elif kind is EventKind.AGENT_RESUMED:
+            self.console.print(f"{t} [magenta]agent[/magenta] [dim]false interruption: going on where it stopped[/dim]")
+        elif kind is EventKind.OVERLAP_IGNORED and isinstance(data, dict):
+            self.console.print(f"{t} [dim]user {data.get('kind')} over the agent: not an interruption[/dim]")
+        elif kind is EventKind.RESPONSE_DROPPED:
             self.console.print(f"{t} [dim]user went on; the answer being prepared was dropped[/dim]")
-        elif kind == "brain_note" and isinstance(data, dict):
+        elif kind is EventKind.BRAIN_NOTE and isinstance(data, dict):
             self.console.print(f"{t} [yellow]{data.get('note')}[/yellow]")
-        elif kind == "acknowledgement" and isinstance(data, dict):
+        elif kind is EventKind.ACKNOWLEDGEMENT and isinstance(data, dict):
             self.console.print(f"{t} [magenta]agent[/magenta] [dim](latency budget)[/dim] {data.get('text')}")
-        elif kind == "turn" and isinstance(data, dict):
+        elif kind is EventKind.TURN and isinstance(data, dict):
             lat = data.get("latency_ms", {})
             v2v = lat.get("voice_to_voice")
             parts = [f"decision {data.get('decision')}"]
@@ -53,5 +57,5 @@ class TerminalView:
             if data.get("interrupted"):
                 parts.append("interrupted")
             self.console.print(f"{t} [dim]turn · {' · '.join(parts)}[/dim]")
-        elif kind == "error" and isinstance(data, dict):
+        elif kind is EventKind.ERROR and isinstance(data, dict):
             self.console.print(f"{t} [red]error[/red] {data.get('message')}")

@@ -1,0 +1,75 @@
+"""Audio in: the recording, the user's recent audio, the VAD and each chunk's loudness and voicing, as turn-taking facts."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from agent.config import Config
+from agent.events import EventKind
+from agent.media import AudioChunk
+from agent.metrics import Metrics
+from agent.models import Models
+from agent.sinks.recording import ConversationRecorder
+from agent.user_audio import UserAudio
+from dialogue import turns as tt
+from perception.prosody import frame_voicing
+from perception.types import SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
+from perception.vad import TAIL_S, Vad
+
+_VOICING_S = 0.04
+"""Audio judged for voicing at each chunk (one prosody frame)."""
+
+Publish = Callable[..., None]
+
+
+class Listener:
+    """Feed chunks in time order with :meth:`hear`; :meth:`speech` cuts out a turn's audio for the recognizer."""
+
+    def __init__(self, config: Config, models: Models, metrics: Metrics, publish: Publish,
+                 recorder: ConversationRecorder | None = None) -> None:
+        self.config = config
+        self.models = models
+        self.metrics = metrics
+        self.publish = publish
+        self.recorder = recorder
+        self.vad = Vad(config.vad)
+        self.audio = UserAudio(config.vad.max_turn_s + 10.0)
+        self.last_speech_t = 0.0
+
+    async def hear(self, chunk: AudioChunk, now: float) -> list[tt.Fact]:
+        """The VAD's speech facts for ``chunk`` (dated when they happened), then the chunk's own :class:`Sound`."""
+        if self.recorder is not None:
+            self.recorder.user(chunk.t, chunk.pcm)
+        self.audio.append(chunk.t, chunk.pcm)
+        end = chunk.t + chunk.duration
+        frame = self.audio.slice(end - _VOICING_S, end)
+        t0 = time.perf_counter()
+        events, (level, voiced) = await self.models.run(
+            "vad", lambda: (self.vad.feed(chunk.pcm, chunk.t), frame_voicing(frame)))
+        self.metrics.stage("vad", (time.perf_counter() - t0) * 1000)
+        facts = [self._fact(event, now) for event in events]
+        return facts + [tt.Sound(chunk.t, chunk.duration, self.vad.last_probability, level, voiced)]
+
+    def flush(self, t: float, now: float) -> list[tt.Fact]:
+        """The media ended at ``t``: close what the VAD has open."""
+        return [self._fact(event, now) for event in self.vad.flush(t)]
+
+    def speech(self, start: float, pause_t: float) -> tuple[Any, float]:
+        """A turn's audio from ``start`` (with the pre-roll) to the pause (with a tail), and its timeline offset."""
+        t0 = max(0.0, start - self.config.vad.pre_roll_ms / 1000.0)
+        return self.audio.slice(t0, pause_t + TAIL_S), t0
+
+    def _fact(self, event: object, now: float) -> tt.Fact:
+        self.last_speech_t = now
+        if isinstance(event, SpeechStarted):
+            self.publish(EventKind.SPEECH_STARTED, {"detected_at": now}, t=event.t)
+            return tt.SpeechStart(event.t)
+        if isinstance(event, SilenceStarted):
+            self.publish(EventKind.SILENCE_STARTED, {"segment_start": event.segment_start}, t=event.t)
+            return tt.SpeechPause(event.t)
+        if isinstance(event, SpeechResumed):
+            self.publish(EventKind.SPEECH_RESUMED, None, t=event.t)
+            return tt.SpeechResume(event.t)
+        assert isinstance(event, SpeechEnded)
+        self.publish(EventKind.SPEECH_ENDED, {"start": event.start, "detected_at": now}, t=event.end)
+        return tt.SpeechEnd(event.end)

@@ -1,0 +1,57 @@
+"""Video in: face and expression cues at the sampled frame rate, and keyframes for the brain, all off the loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Callable
+
+from agent.activity import Activity
+from agent.config import Config
+from agent.context import KeyframeSelector, RollingContext
+from agent.events import EventKind
+from agent.media import VideoFrame
+from agent.metrics import Metrics
+from agent.models import Models
+from perception.types import FaceCue
+from perception.vision import FaceAnalyzer
+
+logger = logging.getLogger(__name__)
+
+
+class VisionLoop:
+    def __init__(self, config: Config, models: Models, context: RollingContext, metrics: Metrics,
+                 publish: Callable[..., None], add_cue: Callable[[FaceCue], None]) -> None:
+        self.config = config
+        self.models = models
+        self.context = context
+        self.metrics = metrics
+        self.publish = publish
+        self.add_cue = add_cue
+        self.faces = FaceAnalyzer(config.vision, config.face, config.expression) if config.vision.enabled else None
+        self.keyframes = KeyframeSelector(config.context)
+        self._next_t = 0.0
+
+    async def run(self, frames: asyncio.Queue[VideoFrame | None], activity: Activity) -> None:
+        """Until the end marker (None); each frame's hold on ``activity`` is released once it is handled."""
+        while (frame := await frames.get()) is not None:
+            try:
+                await self._see(frame)
+            except (ValueError, RuntimeError) as exc:
+                self.metrics.count("video_frames_failed")
+                logger.warning("frame at %.2fs skipped: %s", frame.t, exc)
+            finally:
+                activity.release()
+
+    async def _see(self, frame: VideoFrame) -> None:
+        if self.faces is None or frame.t < self._next_t:
+            return
+        self._next_t = frame.t + 1.0 / self.config.vision.sample_fps
+        t0 = time.perf_counter()
+        cue = await self.models.run("vision", self.faces.analyze, frame.image, frame.t)
+        self.metrics.stage("face", (time.perf_counter() - t0) * 1000)
+        self.add_cue(cue)
+        if self.keyframes.wants(frame.image, frame.t):
+            keyframe = await self.models.run("vision", self.keyframes.encode, frame.image, frame.t)
+            self.context.add_keyframe(keyframe)
+            self.publish(EventKind.KEYFRAME, keyframe, t=frame.t)

@@ -1,0 +1,529 @@
+"""Turn-taking: one pure, clock-free TurnTaker fed facts (speech, words, playback, time) that answers with commands.
+
+Nothing here reads a clock, starts a task or touches audio: the runtime feeds facts
+stamped with timeline seconds and executes the commands, so every rule is tested with
+synthetic sequences in milliseconds.
+
+The rules:
+
+* **A user turn** is every speech span since the last answer became audible. An answer
+  prepared in a pause and dropped because the user went on never drops their words: the
+  next :class:`Speculate` / :class:`Commit` covers the turn from its first span.
+* **End of turn** is decided in the pause. The answer is prepared :attr:`speculate_after_s`
+  into it; the turn ends once the pause has lasted what the evidence asks for:
+  ``hold_ms`` when the words trail off mid-clause ("and", "um,", "because", a comma) or when
+  the acoustic end-of-turn model says "not finished" (below ``end_of_turn_low``); ``end_of_turn_pause_ms`` when the acoustic
+  model says "finished" (at or above ``end_of_turn_threshold``) and the words agree;
+  ``fast_endpoint_ms`` after a complete sentence; ``silence_ms`` otherwise. Without the words
+  only ``hold_ms`` ends a turn (the answer needs them anyway).
+* **Sound over the agent** is an overlap. Loud, voiced speech (against the user's own running
+  speech level) stops the agent after ``barge_in_ms``; soft or unvoiced sound (a murmured
+  "yeah", a cough) only after ``backchannel_max_ms``; an overlap that ends
+  sooner is ignored (noted as a backchannel or noise). A stopped agent resumes where it stopped
+  when the overlap turns out to hold no real words (only backchannels and fillers, or none) and
+  was shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
+  heard stays in the history) and the overlap becomes the user's new turn.
+* **Initiative**: a backchannel after ``backchannel_after_s`` of unbroken user speech; one
+  check-in after ``proactive_silence_s`` of silence while the fused valence is clearly negative.
+
+An impossible fact (a pause without speech, time running backwards, playback that never
+started finishing) logs one warning and is ignored.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+
+from dialogue.settings import PolicySettings
+from perception.settings import VadSettings
+
+logger = logging.getLogger(__name__)
+
+
+# ---- facts in ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sound:
+    """One chunk of the user's audio as heard: speech probability, level (dBFS) and whether it is voiced."""
+    t: float
+    duration: float
+    probability: float
+    level_db: float
+    voiced: bool
+
+
+@dataclass(frozen=True)
+class SpeechStart:
+    t: float
+
+
+@dataclass(frozen=True)
+class SpeechPause:
+    t: float
+
+
+@dataclass(frozen=True)
+class SpeechResume:
+    t: float
+
+
+@dataclass(frozen=True)
+class SpeechEnd:
+    """The VAD closed its segment; ``t`` is where speech ended."""
+    t: float
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The transcript of the user's words from the turn's start up to the pause at ``pause_t``."""
+    pause_t: float
+    text: str
+
+
+@dataclass(frozen=True)
+class EndOfTurnScore:
+    """The acoustic end-of-turn model's probability that the turn is complete, at the pause ``pause_t``."""
+    pause_t: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class AgentStarted:
+    """The committed answer became audible."""
+    t: float
+
+
+@dataclass(frozen=True)
+class AgentFinished:
+    """The answer ended by itself; ``spoke`` is False when it said nothing (a ``wait`` decision)."""
+    t: float
+    spoke: bool = True
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """Stop the agent now (a stop button, a disconnect)."""
+    t: float
+    reason: str = "client"
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time passed; ``valence`` is the fused emotion valence now, for the check-in."""
+    t: float
+    valence: float | None = None
+
+
+Fact = (Sound | SpeechStart | SpeechPause | SpeechResume | SpeechEnd | Heard | EndOfTurnScore | AgentStarted
+        | AgentFinished | StopRequest | Tick)
+
+
+# ---- commands out -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Speculate:
+    """Prepare (transcribe, think, synthesize) the answer to the user's words from ``start`` to the pause."""
+    start: float
+    pause_t: float
+
+
+@dataclass(frozen=True)
+class Commit:
+    """The turn is over: play the answer prepared for it (or prepare it now). ``early`` = before ``silence_ms``."""
+    start: float
+    pause_t: float
+    early: bool = False
+
+
+@dataclass(frozen=True)
+class Discard:
+    """Drop the current answer; one already heard ends as interrupted at ``onset`` (its heard part is kept)."""
+    reason: str
+    onset: float
+
+
+@dataclass(frozen=True)
+class StopAgent:
+    """Stop playback now and keep the rest: it may resume."""
+    onset: float
+
+
+@dataclass(frozen=True)
+class ResumeAgent:
+    """A false interruption: play the stopped answer on from where it stopped."""
+    onset: float
+
+
+@dataclass(frozen=True)
+class Transcribe:
+    """What did the user say over the stopped agent (``start`` to ``pause_t``)? Answer with :class:`Heard`."""
+    start: float
+    pause_t: float
+
+
+@dataclass(frozen=True)
+class Backchannel:
+    t: float
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    t: float
+
+
+@dataclass(frozen=True)
+class OverlapIgnored:
+    """User sound over the agent that did not stop it."""
+    onset: float
+    end: float
+    kind: str  # "backchannel" or "noise"
+
+
+Command = (Speculate | Commit | Discard | StopAgent | ResumeAgent | Transcribe | Backchannel | CheckIn
+           | OverlapIgnored)
+
+
+# ---- the rules ----------------------------------------------------------------------------------------------
+_TRAILING_INCOMPLETE = re.compile(
+    r"(\b(and|but|or|so|because|cause|um+|uh+|er+|erm|like|the|a|an|to|of|with|about|for|in|on|at|from|into|"
+    r"than|as|by|if|then|that|which|who|when|"
+    r"while|i|my|your|our|their|is|was|are|were|i'm|it's|just|you know|i mean|kind of|sort of)|,|-|\.\.\.|…)\W*$",
+    re.I)
+_WORD = re.compile(r"[a-z']+(?:-[a-z']+)*")
+LEVEL_FLOOR_DB = -60.0
+"""Quieter than this is not speech, whatever the VAD says."""
+_LEVEL_SMOOTHING = 0.05
+"""Weight of each new speech chunk in the user's running speech level (about 20 chunks, 0.6 s)."""
+_SILENT_RESUME_S = 2.0
+"""A stopped agent whose overlap went quiet without any words to judge resumes after this long."""
+
+
+def trails_off(text: str) -> bool:
+    """The words end mid-clause: on a conjunction, a filler, an article, a comma or an ellipsis."""
+    return bool(_TRAILING_INCOMPLETE.search(text.strip().rstrip(".?!").rstrip()) or text.strip().endswith(("...", "…")))
+
+
+def is_complete(text: str) -> bool:
+    """A finished sentence: final punctuation, and the words before it do not trail off."""
+    text = text.strip()
+    return bool(text) and text[-1] in ".?!" and not trails_off(text)
+
+
+def only_backchannel(text: str, words: tuple[str, ...]) -> bool:
+    """Nothing but backchannels and fillers ("yeah", "mm-hm, right", "uh") or no words at all."""
+    said = " ".join(_WORD.findall(text.lower()))
+    for phrase in sorted(words, key=len, reverse=True):
+        said = re.sub(rf"\b{re.escape(phrase)}\b", " ", said)
+    return not said.strip()
+
+
+class _Agent(enum.Enum):
+    IDLE = "idle"
+    PREPARING = "preparing"    # an answer is being prepared in a pause, not committed
+    COMMITTED = "committed"    # the turn is over, the answer is not audible yet
+    SPEAKING = "speaking"
+    STOPPED = "stopped"        # stopped by an overlap; it may resume
+
+
+@dataclass
+class _Overlap:
+    onset: float
+    last_sound: float
+    speech_s: float = 0.0
+    strong_s: float = 0.0      # loud and voiced
+    confirmed: bool = False    # the VAD confirmed it as speech
+    pause_t: float | None = None
+
+
+class TurnTaker:
+    """Feed facts with :meth:`feed`; execute the commands it returns, in order."""
+
+    def __init__(self, policy: PolicySettings, vad: VadSettings, *, speculate_after_ms: int | None = 96,
+                 barge_in_ms: int | None = None) -> None:
+        self.policy = policy
+        self.threshold = vad.threshold
+        self.neg_threshold = vad.neg_threshold
+        self.silence_ms = vad.end_of_turn_silence_ms
+        self.speculate_after_s = None if speculate_after_ms is None else speculate_after_ms / 1000.0
+        self.barge_in_s = (policy.barge_in_ms if barge_in_ms is None else barge_in_ms) / 1000.0
+        self.agent = _Agent.IDLE
+        self.now = 0.0
+        self.user_level_db: float | None = None
+        self._spans: list[list[float | None]] = []   # [start, end] of each speech span of the open turn
+        self._speaking = False
+        self._pause_t: float | None = None
+        self._speculated = False
+        self._heard: dict[float, str] = {}
+        self._eot: dict[float, float] = {}
+        self._overlap: _Overlap | None = None
+        self._last_activity = 0.0
+        self._speech_since: float | None = None
+        self._last_backchannel = -1e9
+        self._checked_in = False
+
+    # ---- what the runtime may ask ------------------------------------------------------------------------------
+    @property
+    def turn_start(self) -> float | None:
+        return self._spans[0][0] if self._spans else None
+
+    @property
+    def agent_state(self) -> str:
+        return self.agent.value
+
+    @property
+    def user_speaking(self) -> bool:
+        return self._speaking
+
+    def feed(self, fact: Fact) -> list[Command]:
+        handler = getattr(self, f"_on_{type(fact).__name__}", None)
+        if handler is None:
+            return self._impossible(fact, "not a turn-taking fact")
+        return handler(fact)
+
+    # ---- clock facts -----------------------------------------------------------------------------------------
+    def _advance(self, fact: Fact, t: float) -> bool:
+        if t < self.now - 1e-6:
+            self._impossible(fact, f"time went backwards (now {self.now:.3f} s)")
+            return False
+        self.now = t
+        return True
+
+    def _on_Tick(self, fact: Tick) -> list[Command]:
+        if not self._advance(fact, fact.t):
+            return []
+        out = self._on_time()
+        p = self.policy
+        if (self.agent is _Agent.IDLE and not self._spans and not self._checked_in and fact.valence is not None
+                and fact.valence <= p.proactive_valence and self.now - self._last_activity >= p.proactive_silence_s):
+            self._checked_in = True
+            self.agent = _Agent.COMMITTED
+            out.append(CheckIn(self.now))
+        return out
+
+    def _on_Sound(self, fact: Sound) -> list[Command]:
+        if fact.duration < 0 or not self._advance(fact, fact.t + fact.duration):
+            return [] if fact.duration >= 0 else self._impossible(fact, "negative duration")
+        speech = fact.probability >= self.threshold and fact.level_db > LEVEL_FLOOR_DB
+        if speech and not self._agent_audible:
+            level = self.user_level_db
+            self.user_level_db = fact.level_db if level is None else level + _LEVEL_SMOOTHING * (fact.level_db - level)
+        out = self._overlap_sound(fact, speech) if self._agent_audible else []
+        return out + self._on_time()
+
+    def _on_time(self) -> list[Command]:
+        out: list[Command] = []
+        pause, start = self._pause_t, self.turn_start
+        if pause is not None and start is not None and self.agent in (_Agent.IDLE, _Agent.PREPARING):
+            waited = self.now - pause
+            if (self.agent is _Agent.IDLE and not self._speculated and self.speculate_after_s is not None
+                    and waited >= self.speculate_after_s):
+                self._speculated = True
+                self.agent = _Agent.PREPARING
+                out.append(Speculate(start, pause))
+            needed = self.pause_needed_ms(pause)
+            if waited * 1000.0 >= needed - 1e-6:
+                self.agent = _Agent.COMMITTED
+                out.append(Commit(start, pause, early=needed < self.silence_ms))
+        p = self.policy
+        since = self._speech_since
+        if (p.backchannel_after_s > 0 and since is not None and self.agent is _Agent.IDLE
+                and self.now - max(since, self._last_backchannel) >= p.backchannel_after_s):
+            self._last_backchannel = self.now
+            out.append(Backchannel(self.now))
+        return out
+
+    def pause_needed_ms(self, pause_t: float) -> float:
+        """How long the pause at ``pause_t`` must last before the turn is over, given the evidence so far."""
+        p = self.policy
+        text = self._heard.get(pause_t)
+        score = self._eot.get(pause_t)
+        if self.speculate_after_s is None and text is None:
+            return self.silence_ms  # nothing transcribes in the pause: silence alone decides
+        if text is None or trails_off(text):
+            return p.hold_ms
+        if score is not None:
+            if score < p.end_of_turn_low:
+                return p.hold_ms
+            if score >= p.end_of_turn_threshold:
+                return min(p.end_of_turn_pause_ms, self.silence_ms)
+        if p.fast_endpoint_ms > 0 and is_complete(text):
+            return min(p.fast_endpoint_ms, self.silence_ms)
+        return self.silence_ms
+
+    # ---- speech facts ------------------------------------------------------------------------------------------
+    def _on_SpeechStart(self, fact: SpeechStart) -> list[Command]:
+        if self._speaking and not self._agent_audible:
+            return self._impossible(fact, "speech started while the user was already speaking")
+        return self._speech_begins(fact.t)
+
+    def _on_SpeechResume(self, fact: SpeechResume) -> list[Command]:
+        if not self._agent_audible and (self._speaking or not self._spans):
+            return self._impossible(fact, "speech resumed without a pause")
+        return self._speech_begins(fact.t)
+
+    @property
+    def _agent_audible(self) -> bool:
+        """User speech now is sound over the agent (an overlap), not part of a turn."""
+        return self.agent in (_Agent.SPEAKING, _Agent.STOPPED)
+
+    def _speech_begins(self, t: float) -> list[Command]:
+        self._checked_in = False
+        self._last_activity = max(self._last_activity, t)
+        if self._agent_audible:
+            overlap = self._overlap or self._new_overlap(t)
+            overlap.confirmed = True
+            overlap.pause_t = None
+            return []
+        out: list[Command] = []
+        if self.agent in (_Agent.PREPARING, _Agent.COMMITTED):
+            out.append(Discard("user_continued", t))
+            self.agent = _Agent.IDLE
+        self._spans.append([t, None])
+        self._speaking = True
+        self._speech_since = t
+        self._pause_t = None
+        self._speculated = False
+        return out
+
+    def _on_SpeechPause(self, fact: SpeechPause) -> list[Command]:
+        return self._speech_stops(fact, fact.t)
+
+    def _on_SpeechEnd(self, fact: SpeechEnd) -> list[Command]:
+        if not self._speaking:
+            return []  # the VAD closes a segment it already reported paused: nothing new
+        return self._speech_stops(fact, fact.t)
+
+    def _speech_stops(self, fact: Fact, t: float) -> list[Command]:
+        if self._agent_audible:
+            overlap = self._overlap
+            if overlap is None or not overlap.confirmed or overlap.pause_t is not None:
+                return []  # the VAD closing sound already judged (or judged later) by its chunks
+            overlap.pause_t = max(t, overlap.onset)
+            return [Transcribe(overlap.onset, overlap.pause_t)] if self.agent is _Agent.STOPPED else []
+        if not self._speaking or not self._spans or t < (self._spans[-1][0] or 0.0):
+            return self._impossible(fact, "speech stopped that had not started")
+        self._spans[-1][1] = t
+        self._speaking = False
+        self._speech_since = None
+        self._pause_t = t
+        self._speculated = False
+        self._last_activity = max(self._last_activity, t)
+        return self._on_time()
+
+    def _on_Heard(self, fact: Heard) -> list[Command]:
+        overlap = self._overlap
+        if self.agent is _Agent.STOPPED and overlap is not None and overlap.pause_t == fact.pause_t:
+            self._overlap = None
+            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and only_backchannel(
+                    fact.text, self.policy.backchannel_words):
+                self.agent = _Agent.SPEAKING
+                return [ResumeAgent(overlap.onset)]
+            return self._interrupted(overlap, heard=fact.text)
+        if fact.pause_t != self._pause_t:
+            return []  # words of a pause the user has since talked through: the next one covers them
+        self._heard[fact.pause_t] = fact.text
+        return self._on_time()
+
+    def _on_EndOfTurnScore(self, fact: EndOfTurnScore) -> list[Command]:
+        if not 0.0 <= fact.probability <= 1.0:
+            return self._impossible(fact, "probability outside 0..1")
+        if fact.pause_t != self._pause_t:
+            return []
+        self._eot[fact.pause_t] = fact.probability
+        return self._on_time()
+
+    # ---- the agent's playback --------------------------------------------------------------------------------
+    def _on_AgentStarted(self, fact: AgentStarted) -> list[Command]:
+        if self.agent is not _Agent.COMMITTED:
+            return self._impossible(fact, f"agent started while {self.agent.value}")
+        self.agent = _Agent.SPEAKING
+        self._close_turn()
+        return []
+
+    def _on_AgentFinished(self, fact: AgentFinished) -> list[Command]:
+        if self.agent not in (_Agent.COMMITTED, _Agent.SPEAKING, _Agent.STOPPED):
+            return self._impossible(fact, f"agent finished while {self.agent.value}")
+        self.agent = _Agent.IDLE
+        self._last_activity = max(self._last_activity, fact.t)
+        if not fact.spoke:
+            self._close_turn()
+        overlap, self._overlap = self._overlap, None
+        if overlap is not None and overlap.confirmed:
+            # The user was still talking when the agent finished: that is their next turn.
+            self._spans = [[overlap.onset, overlap.pause_t]]
+            self._speaking = overlap.pause_t is None
+            self._speech_since = overlap.onset if self._speaking else None
+            self._pause_t = overlap.pause_t
+        return []
+
+    def _on_StopRequest(self, fact: StopRequest) -> list[Command]:
+        if self.agent is _Agent.IDLE:
+            return []
+        self.agent = _Agent.IDLE
+        self._overlap = None
+        return [Discard(fact.reason, fact.t)]
+
+    def _close_turn(self) -> None:
+        self._spans = []
+        self._speaking = False
+        self._speech_since = None
+        self._pause_t = None
+        self._speculated = False
+        self._heard.clear()
+        self._eot.clear()
+
+    # ---- overlaps ------------------------------------------------------------------------------------------------
+    def _new_overlap(self, t: float) -> _Overlap:
+        self._overlap = _Overlap(onset=t, last_sound=t)
+        return self._overlap
+
+    def _overlap_sound(self, fact: Sound, speech: bool) -> list[Command]:
+        p = self.policy
+        overlap = self._overlap
+        end = fact.t + fact.duration
+        if speech:
+            overlap = overlap or self._new_overlap(fact.t)
+            overlap.speech_s += fact.duration
+            overlap.last_sound = end
+            usual = self.user_level_db
+            loud = usual is None or fact.level_db >= usual - p.soft_overlap_db
+            if loud and fact.voiced:
+                overlap.strong_s += fact.duration
+            if self.agent is _Agent.SPEAKING and (
+                    overlap.strong_s >= self.barge_in_s - 1e-6 or overlap.speech_s * 1000.0 >= p.backchannel_max_ms):
+                self.agent = _Agent.STOPPED
+                return [StopAgent(overlap.onset)]
+            if self.agent is _Agent.STOPPED and overlap.speech_s * 1000.0 >= p.false_interruption_ms:
+                self._overlap = None
+                return self._interrupted(overlap)
+            return []
+        if overlap is None or fact.probability >= self.neg_threshold:
+            return []
+        quiet = end - overlap.last_sound
+        if self.agent is _Agent.SPEAKING and quiet * 1000.0 >= p.overlap_gap_ms:
+            self._overlap = None
+            kind = "backchannel" if overlap.strong_s > 0 or overlap.confirmed else "noise"
+            return [OverlapIgnored(overlap.onset, overlap.last_sound, kind)]
+        if self.agent is _Agent.STOPPED and (
+                (not overlap.confirmed and quiet * 1000.0 >= p.overlap_gap_ms) or quiet >= _SILENT_RESUME_S):
+            # Too short for the VAD to call it speech, or no words came back in time: nothing was said.
+            self._overlap = None
+            self.agent = _Agent.SPEAKING
+            return [ResumeAgent(overlap.onset)]
+        return []
+
+    def _interrupted(self, overlap: _Overlap, heard: str | None = None) -> list[Command]:
+        """A real interruption: the stopped answer ends, the overlap is the user's new turn."""
+        self.agent = _Agent.IDLE
+        self._close_turn()
+        self._spans = [[overlap.onset, overlap.pause_t]]
+        self._speaking = overlap.pause_t is None
+        self._speech_since = overlap.onset if self._speaking else None
+        self._pause_t = overlap.pause_t
+        if heard is not None and overlap.pause_t is not None:
+            self._heard[overlap.pause_t] = heard
+        return [Discard("user_speech", overlap.onset)] + self._on_time()
+
+    def _impossible(self, fact: object, why: str) -> list[Command]:
+        logger.warning("turn-taking: ignored %r: %s", fact, why)
+        return []
