@@ -20,8 +20,8 @@ The rules:
   speech level) stops the agent after ``barge_in_ms``; soft or unvoiced sound (a murmured
   "yeah", a cough) only after ``backchannel_max_ms``; an overlap that ends
   sooner is ignored (noted as a backchannel or noise). A stopped agent resumes where it stopped
-  when the overlap turns out to hold no real words (only backchannels and fillers, or none) and
-  was shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
+  when the overlap turns out to hold no real words (only backchannels and fillers, none, or more
+  than its length could hold: a recognizer's invention) and was shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
   heard stays in the history) and the overlap becomes the user's new turn.
 * **Initiative**: a backchannel after ``backchannel_after_s`` of unbroken user speech; one
   check-in after ``proactive_silence_s`` of silence while the fused valence is clearly negative.
@@ -34,7 +34,10 @@ from __future__ import annotations
 import enum
 import logging
 import re
+from collections import deque
 from dataclasses import dataclass
+
+import numpy as np
 
 from dialogue.settings import PolicySettings
 from perception.settings import VadSettings
@@ -190,10 +193,14 @@ _TRAILING_INCOMPLETE = re.compile(
     r"while|i|my|your|our|their|is|was|are|were|i'm|it's|just|you know|i mean|kind of|sort of)|,|-|\.\.\.|…)\W*$",
     re.I)
 _WORD = re.compile(r"[a-z']+(?:-[a-z']+)*")
+MAX_WORDS_PER_S = 5.0
+"""Faster than anyone speaks (conversational English runs 2-3 words a second)."""
 LEVEL_FLOOR_DB = -60.0
 """Quieter than this is not speech, whatever the VAD says."""
-_LEVEL_SMOOTHING = 0.05
-"""Weight of each new speech chunk in the user's running speech level (about 20 chunks, 0.6 s)."""
+_LEVEL_CHUNKS = 300
+"""The user's running speech level is taken over their last this many speech chunks (about 10 s of speech)."""
+_LEVEL_PERCENTILE = 75
+"""... at this percentile, so it tracks the vowels (what a backchannel's loudest part compares with), not the pauses."""
 _SILENT_RESUME_S = 2.0
 """A stopped agent whose overlap went quiet without any words to judge resumes after this long."""
 
@@ -207,6 +214,11 @@ def is_complete(text: str) -> bool:
     """A finished sentence: final punctuation, and the words before it do not trail off."""
     text = text.strip()
     return bool(text) and text[-1] in ".?!" and not trails_off(text)
+
+
+def could_say(text: str, speech_s: float) -> bool:
+    """Whether ``speech_s`` seconds of speech can hold these words; Whisper invents whole phrases for a short "hmm"."""
+    return len(_WORD.findall(text.lower())) <= MAX_WORDS_PER_S * speech_s + 1
 
 
 def only_backchannel(text: str, words: tuple[str, ...]) -> bool:
@@ -229,6 +241,7 @@ class _Agent(enum.Enum):
 class _Overlap:
     onset: float
     last_sound: float
+    usual_level: float | None  # the user's speech level when it began: what "soft" is measured against
     speech_s: float = 0.0
     strong_s: float = 0.0      # loud and voiced
     confirmed: bool = False    # the VAD confirmed it as speech
@@ -248,7 +261,7 @@ class TurnTaker:
         self.barge_in_s = (policy.barge_in_ms if barge_in_ms is None else barge_in_ms) / 1000.0
         self.agent = _Agent.IDLE
         self.now = 0.0
-        self.user_level_db: float | None = None
+        self._levels: deque[float] = deque(maxlen=_LEVEL_CHUNKS)
         self._spans: list[list[float | None]] = []   # [start, end] of each speech span of the open turn
         self._speaking = False
         self._pause_t: float | None = None
@@ -265,6 +278,11 @@ class TurnTaker:
     @property
     def turn_start(self) -> float | None:
         return self._spans[0][0] if self._spans else None
+
+    @property
+    def user_level_db(self) -> float | None:
+        """The user's usual speech level (dBFS), from their speech while the agent was silent."""
+        return float(np.percentile(self._levels, _LEVEL_PERCENTILE)) if self._levels else None
 
     @property
     def agent_state(self) -> str:
@@ -305,8 +323,7 @@ class TurnTaker:
             return [] if fact.duration >= 0 else self._impossible(fact, "negative duration")
         speech = fact.probability >= self.threshold and fact.level_db > LEVEL_FLOOR_DB
         if speech and not self._agent_audible:
-            level = self.user_level_db
-            self.user_level_db = fact.level_db if level is None else level + _LEVEL_SMOOTHING * (fact.level_db - level)
+            self._levels.append(fact.level_db)
         out = self._overlap_sound(fact, speech) if self._agent_audible else []
         return out + self._on_time()
 
@@ -414,8 +431,9 @@ class TurnTaker:
         overlap = self._overlap
         if self.agent is _Agent.STOPPED and overlap is not None and overlap.pause_t == fact.pause_t:
             self._overlap = None
-            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and only_backchannel(
-                    fact.text, self.policy.backchannel_words):
+            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and (
+                    only_backchannel(fact.text, self.policy.backchannel_words)
+                    or not could_say(fact.text, overlap.speech_s)):
                 self.agent = _Agent.SPEAKING
                 return [ResumeAgent(overlap.onset)]
             return self._interrupted(overlap, heard=fact.text)
@@ -474,7 +492,7 @@ class TurnTaker:
 
     # ---- overlaps ------------------------------------------------------------------------------------------------
     def _new_overlap(self, t: float) -> _Overlap:
-        self._overlap = _Overlap(onset=t, last_sound=t)
+        self._overlap = _Overlap(onset=t, last_sound=t, usual_level=self.user_level_db)
         return self._overlap
 
     def _overlap_sound(self, fact: Sound, speech: bool) -> list[Command]:
@@ -485,7 +503,7 @@ class TurnTaker:
             overlap = overlap or self._new_overlap(fact.t)
             overlap.speech_s += fact.duration
             overlap.last_sound = end
-            usual = self.user_level_db
+            usual = overlap.usual_level
             loud = usual is None or fact.level_db >= usual - p.soft_overlap_db
             if loud and fact.voiced:
                 overlap.strong_s += fact.duration

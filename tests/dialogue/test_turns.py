@@ -8,7 +8,7 @@ import pytest
 from dialogue.settings import PolicySettings
 from dialogue.turns import (AgentFinished, AgentStarted, Backchannel, CheckIn, Commit, Discard, EndOfTurnScore,
                             Heard, OverlapIgnored, ResumeAgent, Sound, Speculate, SpeechEnd, SpeechPause,
-                            SpeechResume, SpeechStart, StopAgent, StopRequest, Tick, Transcribe, TurnTaker, is_complete,
+                            SpeechResume, SpeechStart, StopAgent, StopRequest, Tick, Transcribe, TurnTaker, could_say, is_complete,
                             only_backchannel, trails_off)
 from perception.settings import VadSettings
 
@@ -247,6 +247,14 @@ def test_a_false_interruption_resumes_the_agent():
     s.quiet(0.3).feed(Heard(s.commands(Transcribe)[0].pause_t, "Hmm."))
     assert s.commands(ResumeAgent) == [ResumeAgent(pytest.approx(onset))]
     assert not s.commands(Discard)
+
+
+def test_words_a_short_sound_could_not_hold_are_the_recognizer_inventing_them():
+    assert could_say("Wait, stop.", 0.5) and not could_say("I'm gonna go through the", 0.3)
+    s = speaking()
+    s.say(0.3)
+    s.quiet(0.3).feed(Heard(s.commands(Transcribe)[0].pause_t, "I'm gonna go through the"))
+    assert s.commands(ResumeAgent) and not s.commands(Discard)
 
 
 def test_a_sound_too_short_for_words_resumes_the_agent_without_asking_for_them():
