@@ -112,8 +112,10 @@ class RollingContext:
             else:
                 self.utterances.popleft()
 
-    def cue_summary(self) -> str:
-        """One line saying what the cues say now, for prompts and the terminal."""
+    def cue_summary(self, *, voice: VoiceCue | None = None, text: TextCue | None = None,
+                    emotion: EmotionState | None = None) -> str:
+        """One line saying what the cues say now (the given ones replace the stored), for prompts and the terminal."""
+        voice, text, emotion = voice or self.voice, text or self.text, emotion or self.emotion
         parts = []
         if self.face is not None:
             if self.face.face_present:
@@ -121,17 +123,21 @@ class RollingContext:
                 parts.append(f"face: visible{expr}")
             else:
                 parts.append("face: not visible")
-        if self.voice is not None:
-            level = "animated" if self.voice.arousal > 0.25 else "subdued" if self.voice.arousal < -0.25 else "even"
-            parts.append(f"voice: {level} (arousal {self.voice.arousal:+.2f})")
-        if self.text is not None:
-            tone = "positive" if self.text.valence > 0.05 else "negative" if self.text.valence < -0.05 else "neutral"
-            parts.append(f"words: {tone} ({self.text.valence:+.2f})")
-        if self.emotion is not None:
-            e = self.emotion
-            parts.append(f"overall: {e.label} ({e.confidence:.0%})")
-            if e.conflicts:
-                parts.append("conflict: " + "; ".join(e.conflicts))
+        if voice is not None:
+            level = "animated" if voice.arousal > 0.25 else "subdued" if voice.arousal < -0.25 else "even"
+            parts.append(f"voice: {level} (arousal {voice.arousal:+.2f})")
+        if text is not None:
+            tone = "positive" if text.valence > 0.05 else "negative" if text.valence < -0.05 else "neutral"
+            evidence = ", ".join((*text.appraisal.evidence, *text.appraisal.negated)[:4])
+            parts.append(f"words: {tone} ({text.valence:+.2f}{': ' + evidence if evidence else ''})")
+        if emotion is not None:
+            parts.append(f"overall: {emotion.label} ({emotion.confidence:.0%})")
+            if emotion.masking:
+                parts.append("likely masking (a smile over negative words)")
+            if emotion.guarded:
+                parts.append("guarded (reassuring words, sad face)")
+            if emotion.conflicts:
+                parts.append("conflict: " + "; ".join(emotion.conflicts))
         return "; ".join(parts) or "no cues yet"
 
     def view(self, t: float, trigger: Trigger, transcript: Transcript | None = None,
@@ -142,6 +148,7 @@ class RollingContext:
         frames = tuple(self.keyframes)[-n:] if n else ()
         return BrainView(
             t=t, trigger=trigger, transcript=transcript, utterance_audio=audio, keyframes=frames,
-            cue_summary=self.cue_summary(), emotion=emotion or self.emotion, face=self.face,
+            cue_summary=self.cue_summary(voice=voice, text=text_cue, emotion=emotion),
+            emotion=emotion or self.emotion, face=self.face,
             voice=voice or self.voice, text_cue=text_cue or self.text, history=recent,
             history_summary=summary, silence_s=silence_s)

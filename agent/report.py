@@ -61,9 +61,15 @@ def timeline_png(events: list[dict[str, Any]], turns: list[dict[str, Any]]) -> b
         ts = [s["t"] for s in states]
         ax1.plot(ts, [s.get("valence", 0) for s in states], color="#31a354", label="valence")
         ax1.plot(ts, [s.get("arousal", 0) for s in states], color="#e6550d", label="arousal")
+        ax1.plot(ts, [s.get("conversation_valence", 0) for s in states], color="#31a354", ls="--", lw=1,
+                 label="words over the turns")
         flagged = [s for s in states if s.get("conflicts")]
         ax1.scatter([s["t"] for s in flagged], [s.get("valence", 0) for s in flagged], marker="x", color="k",
                     label="conflicting cues", zorder=3)
+        masked = [s for s in states if s.get("masking") or s.get("guarded")]
+        if masked:
+            ax1.scatter([s["t"] for s in masked], [s.get("valence", 0) for s in masked], marker="o",
+                        s=70, facecolors="none", edgecolors="#756bb1", label="masking / guarded", zorder=3)
         ax1.legend(loc="upper right", fontsize=8)
     ax1.axhline(0, color="#999", lw=0.6)
     ax1.set_ylim(-1.05, 1.05)
@@ -95,7 +101,7 @@ def write_report(out_dir: str | Path, keyframes: Sequence[tuple[float, bytes]] =
         rows.append(
             f"<tr><td>{i}</td><td>{_f(t.get('user_start_s'))}–{_f(t.get('user_end_s'))}</td>"
             f"<td>{html.escape(t.get('user_text') or '')}</td>"
-            f"<td>{html.escape(str(cues.get('label') or ''))}{' ⚠' if cues.get('conflicts') else ''}</td>"
+            f"<td>{_seems(cues)}</td>"
             f"<td>{html.escape(t.get('decision') or '')}</td><td>{html.escape(t.get('agent_emotion') or '')}</td>"
             f"<td>{html.escape(t.get('agent_text') or '')}{' <em>(interrupted)</em>' if t.get('interrupted') else ''}</td>"
             f"<td>{_f(lat.get('voice_to_voice'), 0)}</td><td>{_f(lat.get('asr'), 0)}</td><td>{_f(lat.get('tts_first_audio'), 0)}</td></tr>")
@@ -107,7 +113,7 @@ def write_report(out_dir: str | Path, keyframes: Sequence[tuple[float, bytes]] =
 <style>body{{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}}
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}}
 th{{background:#f4f4f8}}img{{max-width:100%}}figure{{display:inline-block;margin:4px;width:200px}}
-figure img{{width:200px;border-radius:4px}}.meta{{color:#555}}</style></head><body>
+figure img{{width:200px;border-radius:4px}}.meta{{color:#555}}.why{{color:#666;font-size:12px}}</style></head><body>
 <h1>Session report</h1>
 <p class="meta">{len(turns)} turns · loop lag p99 {lag.get('p99', '–')} ms · peak RSS {metrics.get('rss_mb_peak', '–')} MB ·
 brain: {html.escape(str(next((e.get('brain') for e in events if e['type'] == 'session_started'), '')))}</p>
@@ -118,6 +124,15 @@ brain: {html.escape(str(next((e.get('brain') for e in events if e['type'] == 'se
     path = out / "report.html"
     atomic_write_bytes(path, doc.encode("utf-8"))
     return path
+
+
+def _seems(cues: dict[str, Any]) -> str:
+    """The user's state as the agent read it, its flags, and the evidence for it (the fused state's reason)."""
+    label = html.escape(str(cues.get("label") or ""))
+    flags = [name for name in ("masking", "guarded") if cues.get(name)]
+    seems = label + (f" <b>({', '.join(flags)})</b>" if flags else "") + (" ⚠" if cues.get("conflicts") else "")
+    reason = cues.get("reason")
+    return seems + (f'<div class="why">{html.escape(str(reason))}</div>' if reason else "")
 
 
 def _f(value: Any, digits: int = 2) -> str:

@@ -13,7 +13,8 @@ Before answering, reason step by step inside <think></think>:
 1. Characteristics: what the person looks like and does — appearance, facial expression, gaze, posture; \
 how their voice sounds — tone, energy, pace.
 2. Emotion: what they most likely feel, and whether face, voice and words agree; if they disagree, say which \
-to trust and why.
+to trust and why. People often smile politely while telling bad news: a smile over sad words is masking, not joy, \
+and what they say happened (now and earlier in the conversation) weighs more than a smile.
 3. Context: the conversation so far, what was just said, and why you are asked now (the trigger).
 4. Decide whether to speak now and how: what would a caring, attentive listener do?
 
@@ -29,7 +30,10 @@ Decision: respond = give a full answer; backchannel = a very short listening sou
 Emotion: the feeling your voice should carry, chosen from the list only.
 Response: spoken aloud by a speech synthesizer, so 1 to 3 short sentences, plain words only — no markup, \
 lists, emojis or stage directions. Match the person's mood, reflect what they said, and ask at most one \
-open question."""
+open question. Never sound cheerful or congratulate while the recent conversation is negative."""
+
+MOOD_SHOWN = 0.1
+"""The conversation's tone over recent turns is mentioned once it is at least this far from neutral."""
 
 _TRIGGERS = {
     "end_of_turn": "The person just finished speaking; it is your turn.",
@@ -39,10 +43,17 @@ _TRIGGERS = {
 
 
 def _emotion_line(e: EmotionState) -> str:
-    line = (f"Emotion estimate from the cues: {e.label} (valence {e.valence:+.2f}, arousal {e.arousal:+.2f}, "
-            f"confidence {e.confidence:.0%})")
+    """The emotion state as evidence with its sources, then the cues' rough estimate: the model judges, not the cues."""
+    estimate = (f"{e.label} (valence {e.valence:+.2f}, arousal {e.arousal:+.2f}, confidence {e.confidence:.0%})")
+    if e.reason:
+        line = f"Emotion evidence (weigh it yourself, it is not a verdict): {e.reason}. Rough estimate: {estimate}"
+    else:
+        line = f"Emotion estimate from the cues: {estimate}"
     if e.conflicts:
         line += "; conflicting cues: " + "; ".join(e.conflicts)
+    if len(e.turns) > 1 and abs(e.conversation_valence) >= MOOD_SHOWN:
+        tone = "negative" if e.conversation_valence < 0 else "positive"
+        line += f"; over the recent turns their words have been {tone} ({e.conversation_valence:+.2f})"
     return line + "."
 
 

@@ -103,14 +103,33 @@ class VoiceCue:
 
 
 @dataclass(frozen=True)
+class Appraisal:
+    """What the words say happened to the speaker: signed valence, how strongly, which kinds of event, and why.
+
+    ``categories`` are names from :data:`APPRAISAL_CATEGORIES`, strongest first; ``evidence`` the words that
+    matched, in the order said ("doctor", "results"); ``negated`` the ones a negation turned round
+    ("not failed"). "minimizing" marks reassurance such as "I'm fine" that says nothing about good news.
+    """
+    valence: float = 0.0
+    intensity: float = 0.0
+    categories: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    negated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class TextCue:
-    """Word-level sentiment of one final transcript (VADER compound in -1..1)."""
+    """Word-level sentiment of one final transcript: ``valence`` (-1..1) is VADER's refined by the appraisal.
+
+    ``positive``/``negative``/``neutral`` are VADER's shares of the words.
+    """
     t: float
     text: str
     valence: float
     positive: float
     negative: float
     neutral: float
+    appraisal: Appraisal = Appraisal()
 
 
 @dataclass(frozen=True)
@@ -122,15 +141,35 @@ class CueVote:
     arousal: float | None
     label: str | None
     weight: float
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TurnNote:
+    """One remembered user turn: what its words said (valence, kinds of event, evidence) and how much it still counts.
+
+    ``turns_ago`` is 0 for the latest turn; ``weight`` is the share it keeps (``turn_decay ** turns_ago``).
+    """
+    t: float
+    turns_ago: int
+    valence: float
+    weight: float
+    categories: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class EmotionState:
-    """The fused estimate of the user's feeling at ``t``.
+    """The fused estimate of the user's feeling at ``t``, over the whole conversation.
 
     ``valence`` and ``arousal`` are in -1..1; ``label`` is one of
     :data:`EMOTION_LABELS`; ``conflicts`` names cue pairs that disagree
     (e.g. ``"face:positive vs words:negative"``); they are kept, not averaged away.
+    ``conversation_valence`` is the valence of the remembered turns' words, the latest
+    counting most; ``turns`` are those turns, latest first. ``masking``: a smile over
+    negative words (read as politeness, never as joy); ``guarded``: reassuring words
+    over a sad face. ``reason`` says the evidence in one line, e.g.
+    ``"words: negative (doctor, results); face: smiling; likely masking"``.
     """
     t: float
     valence: float
@@ -139,6 +178,15 @@ class EmotionState:
     confidence: float
     provenance: tuple[CueVote, ...] = ()
     conflicts: tuple[str, ...] = ()
+    conversation_valence: float = 0.0
+    turns: tuple[TurnNote, ...] = ()
+    masking: bool = False
+    guarded: bool = False
+    reason: str = ""
 
+
+APPRAISAL_CATEGORIES = ("loss", "illness", "failure", "fear", "shame", "conflict", "anger", "loneliness", "strain",
+                        "money", "sadness", "setback", "good_news", "joy", "relief", "minimizing")
+"""Kinds of event or feeling the appraisal recognises in what the user says; "relief" is a negated misfortune."""
 
 EMOTION_LABELS = ("neutral", "happy", "sad", "angry", "anxious", "surprised", "calm", "tired")

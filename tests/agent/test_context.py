@@ -63,3 +63,16 @@ def test_the_view_holds_recent_keyframes_utterance_cue_summary_and_history():
     assert "face: visible, happiness" in view.cue_summary and "words: negative" in view.cue_summary
     assert "conflict: face:positive vs words:negative" in view.cue_summary
     assert [t.role for t in view.history] == ["user", "agent"]
+
+
+def test_the_view_summarises_this_turns_cues_with_their_evidence_not_the_last_committed_ones():
+    from perception.sentiment import SentimentAnalyzer
+
+    ctx, _ = context()
+    ctx.add_cue(FaceCue(1.0, True, 1, expression="happiness", smiling=True, valence=0.56))
+    ctx.add_cue(TextCue(2.0, "Nice weather.", 0.4, 0.4, 0, 0.6))
+    words = SentimentAnalyzer().analyze("The doctor called about my results.", 9.0)
+    state = EmotionState(9.0, -0.4, 0.0, "sad", 0.4, masking=True, conflicts=("face:positive vs words:negative",))
+    view = ctx.view(9.5, "end_of_turn", Transcript(words.text, 7.0, 9.0), text_cue=words, emotion=state)
+    assert "words: negative (-0.59: doctor, results)" in view.cue_summary
+    assert "likely masking" in view.cue_summary and "Nice weather" not in view.cue_summary

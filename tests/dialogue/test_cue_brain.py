@@ -5,14 +5,20 @@ import asyncio
 
 import pytest
 
-from dialogue.cue_brain import CueBrain, key_phrase, reflect, shift_pronouns
+from dialogue.cue_brain import CueBrain, read_cues
 from dialogue.settings import PolicySettings
 from dialogue.types import AGENT_EMOTIONS, BrainDelta, BrainView, DialogueTurn
-from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
+from perception.fusion import EmotionFusion
+from perception.sentiment import SentimentAnalyzer
+from perception.settings import FusionSettings
+from perception.types import Appraisal, EmotionState, FaceCue, TextCue, Transcript, TurnNote, VoiceCue
 
 
-def emotion(label: str, valence: float, arousal: float, *conflicts: str) -> EmotionState:
-    return EmotionState(t=5.0, valence=valence, arousal=arousal, label=label, confidence=0.7, conflicts=conflicts)
+def emotion(label: str, valence: float, arousal: float, *conflicts: str, masking: bool = False,
+            guarded: bool = False, earlier: float | None = None) -> EmotionState:
+    turns = (TurnNote(5.0, 0, valence, 1.0),) + ((TurnNote(1.0, 1, earlier, 0.5),) if earlier is not None else ())
+    return EmotionState(t=5.0, valence=valence, arousal=arousal, label=label, confidence=0.7, conflicts=conflicts,
+                        masking=masking, guarded=guarded, turns=turns)
 
 
 SMILE = FaceCue(t=5.0, face_present=True, smiling=True, expression="happy", valence=0.6)
@@ -45,7 +51,7 @@ TABLE = [
     ("I just got the job I wanted!", emotion("happy", 0.7, 0.5), SMILE, None,
      "respond", "happy", ["you just got the job you wanted"]),
     ("We finally finished the house renovation.", emotion("neutral", 0.35, -0.2), None, None,
-     "respond", "warm", ["we finally finished the house renovation"]),
+     "respond", "warm", ["you finally finished the house renovation"]),
     ("I'm so tired of my job.", emotion("sad", -0.55, -0.3), None, None,
      "respond", "concerned", ["you're so tired of your job"]),
     ("I am furious, my landlord kept my deposit.", emotion("angry", -0.6, 0.7), None, LOUD,
@@ -54,15 +60,23 @@ TABLE = [
      "respond", "concerned", ["you feel like nobody listens to you"]),
     ("Um, so my sister is moving to Canada next month.", emotion("neutral", 0.0, 0.0), None, None,
      "respond", "curious", ["your sister is moving to Canada next month", "?"]),
-    ("My dog died last week.", emotion("sad", -0.4, -0.1, "face:positive vs words:negative"), SMILE, None,
-     "respond", "warm", ["smil", "your dog died last week"]),
-    ("I'm fine, everything is great.", emotion("sad", -0.4, -0.4), FROWN, None,
-     "respond", "warm", ["seem", "you're fine"]),
+    ("My dog died last week.", emotion("sad", -0.4, -0.1, "face:positive vs words:negative", masking=True), SMILE,
+     None, "respond", "concerned", ["smil", "your dog died last week"]),
+    ("I'm fine, everything is great.", emotion("sad", -0.4, -0.4, guarded=True), FROWN, None,
+     "respond", "concerned", ["seem", "you're fine"]),
+    ("My sister got engaged!", emotion("happy", 0.3, 0.2, earlier=-0.7), SMILE, None,
+     "respond", "warm", ["good", "your sister got engaged"]),
+    ("What are you up to this weekend?", emotion("sad", -0.3, 0.0, earlier=-0.7), None, None,
+     "respond", "apologetic", ["simple rule-based baseline"]),
+    ("We talked about the garden.", emotion("neutral", -0.1, 0.0, earlier=-0.7), None, None,
+     "respond", "calm", ["you talked about the garden", "?"]),
     ("Hello!", None, SMILE, None, "respond", "happy", ["Hello", "see you", "?"]),
     ("Hi, how are you?", None, None, None, "respond", "happy", ["thank", "How are you?"]),
     ("What's the capital of France?", None, None, None, "respond", "apologetic", ["simple rule-based baseline"]),
     ("Should I quit my job?", emotion("anxious", -0.4, 0.5), None, None,
-     "respond", "calm", ["simple rule-based baseline", "?"]),
+     "respond", "calm", ["you're wondering whether you should quit your job", "simple rule-based baseline", "?"]),
+    ("Do you think I should call her?", None, SMILE, None,
+     "respond", "warm", ["you're wondering whether you should call her", "?"]),
     ("Thank you so much.", None, None, None, "respond", "warm", ["welcome"]),
     ("Okay, bye!", None, None, None, "respond", "warm", ["Goodbye"]),
 ]
@@ -138,27 +152,9 @@ def test_backchannel_says_one_policy_phrase_in_rotation():
 def test_a_stale_text_cue_is_not_used_for_another_transcript():
     stale = TextCue(t=1.0, text="I love this!", valence=0.9, positive=0.8, negative=0.0, neutral=0.2)
     assert reply(CueBrain(), view("My car broke down and I failed the test.", text_cue=stale))[1] == "concerned"
-    fresh = TextCue(t=1.0, text="It was a day.", valence=0.8, positive=0.8, negative=0.0, neutral=0.2)
+    fresh = TextCue(t=1.0, text="It was a day.", valence=0.8, positive=0.8, negative=0.0, neutral=0.2,
+                    appraisal=Appraisal(valence=0.8, categories=("joy",), evidence=("day",)))
     assert reply(CueBrain(), view("It was a day.", text_cue=fresh))[1] == "warm"
-
-
-@pytest.mark.parametrize("said, reflected", [
-    ("I'm scared of my exam.", "you're scared of your exam"),
-    ("I am happy with myself", "you are happy with yourself"),
-    ("You always make me laugh.", "I always make you laugh"),
-    ("I told you about my sister, but she did not call.", "you told me about your sister"),
-    ("I think my boss hates me because I was late.", "your boss hates you"),
-    ("The weather is nice today.", "the weather is nice today"),
-    ("Yeah.", ""),
-    ("What time is it?", ""),
-])
-def test_reflection_picks_the_key_phrase_and_shifts_pronouns(said: str, reflected: str):
-    assert reflect(said) == reflected
-
-
-def test_key_phrase_prefers_a_feeling_over_other_sentences():
-    assert key_phrase("Today was long. My boss yelled. I feel completely drained.") == "I feel completely drained"
-    assert shift_pronouns("I was sure you were right") == "you were sure I was right"
 
 
 def test_empty_backchannel_phrases_are_rejected():
@@ -171,3 +167,59 @@ def test_the_brain_protocol_lifecycle():
     asyncio.run(brain.warm_up())
     asyncio.run(brain.aclose())
     assert brain.name == "cue"
+
+
+def converse(texts: list[str], face: FaceCue = SMILE) -> list[tuple[str | None, str | None, str]]:
+    """The turns through the real word analysis and fusion, as the runtime feeds the brain."""
+    from dataclasses import replace
+
+    brain, fusion, history, replies = CueBrain(), EmotionFusion(FusionSettings()), [], []
+    for i, text in enumerate(texts):
+        t = 10.0 * (i + 1)
+        seen = replace(face, t=t - 1.0)
+        fusion.add(seen)
+        words = SentimentAnalyzer().analyze(text, t)
+        state = fusion.add(words)
+        replies.append(reply(brain, BrainView(t=t, transcript=Transcript(text, t - 2.0, t), emotion=state, face=seen,
+                                              text_cue=words, history=tuple(history))))
+        history += [DialogueTurn("user", text, t), DialogueTurn("agent", replies[-1][2], t + 1.0)]
+    return replies
+
+
+CHEER = ("wonderful", "great to hear", "lovely", "congratulations", "celebrate", "!")
+
+
+@pytest.mark.parametrize("text", [
+    "The doctor called about my results.", "I had a really bad day at work.", "My grandmother died this morning.",
+    "My wife and I are fighting all the time.", "I can't afford to fix my car.", "I failed my exam.",
+    "Haha, they kicked us out of the apartment.", "My friends forgot my birthday.",
+])
+def test_a_smiling_user_with_sad_news_is_never_congratulated(text):
+    (_, mood, said), = converse([text])
+    assert mood == "concerned" and "smil" in said.lower()
+    assert not any(c in said for c in CHEER), said
+
+
+def test_sad_news_two_turns_ago_colours_a_neutral_turn_and_tempers_good_news():
+    replies = converse(["My mom was diagnosed with cancer.", "We talked about the garden.",
+                        "My cousin had a baby last week!"], face=FaceCue(t=0.0, face_present=True, expression="neutral",
+                                                                         expression_confidence=0.9, valence=0.07))
+    assert [mood for _, mood, _ in replies] == ["concerned", "calm", "warm"]
+    assert "good news" in replies[2][2] and not any(c in replies[2][2] for c in CHEER)
+
+
+def test_a_personal_question_gets_a_reflective_supportive_answer_not_an_exclamation():
+    for text in ("Do you think I should quit?", "Should I move closer to my parents?", "Am I overreacting?"):
+        (_, mood, said), = converse([text])
+        assert mood in ("warm", "calm", "concerned") and "!" not in said
+        assert "you're wondering whether" in said and said.endswith("?")
+
+
+def test_a_pleasant_remark_is_welcomed_but_not_congratulated():
+    (_, mood, said), = converse(["I've been learning to play the guitar."])
+    assert mood == "warm" and not any(c in said for c in CHEER)
+
+
+def test_read_cues_uses_the_runtimes_word_cue_for_the_same_text():
+    cue = SentimentAnalyzer().analyze("I got the job!", 1.0)
+    assert read_cues(view("I got the job!", text_cue=cue, face=SMILE), "I got the job!").mood == "happy"

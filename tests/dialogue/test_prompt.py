@@ -10,7 +10,7 @@ from PIL import Image
 from dialogue.prompt import SYSTEM_PROMPT, build_prompt
 from dialogue.settings import BrainSettings
 from dialogue.types import AGENT_EMOTIONS, DECISIONS, BrainView, DialogueTurn, Keyframe
-from perception.types import EmotionState, Transcript
+from perception.types import EmotionState, Transcript, TurnNote
 
 
 def jpeg(seed: int) -> bytes:
@@ -88,6 +88,19 @@ def test_history_text_replaces_the_rendered_history_and_the_current_utterance_is
     current = DialogueTurn("user", "My cat is sick and I'm scared.", 13.5)
     user = build_prompt(view(history=(*HISTORY, current)), BrainSettings()).user
     assert user.count("My cat is sick") == 1
+
+
+def test_the_emotion_state_is_given_as_evidence_with_its_sources_not_as_a_verdict():
+    masked = EmotionState(t=12.0, valence=-0.45, arousal=0.1, label="sad", confidence=0.3,
+                          conflicts=("face:positive vs words:negative",), masking=True, conversation_valence=-0.52,
+                          turns=(TurnNote(12.0, 0, -0.59, 1.0), TurnNote(4.0, 1, -0.4, 0.5)),
+                          reason="words: negative (doctor, results); face: smiling; likely masking")
+    user = build_prompt(view(emotion=masked), BrainSettings()).user
+    assert ("Emotion evidence (weigh it yourself, it is not a verdict): words: negative (doctor, results); "
+            "face: smiling; likely masking. Rough estimate: sad (valence -0.45") in user
+    assert "over the recent turns their words have been negative (-0.52)" in user
+    assert "seems happy" not in user
+    assert "masking, not joy" in SYSTEM_PROMPT and "Never sound cheerful" in SYSTEM_PROMPT
 
 
 def test_first_turn_and_missing_transcript_are_said_plainly():

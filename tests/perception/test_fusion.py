@@ -1,7 +1,11 @@
-"""Fusion rules as a specification: cues in, the fused state and its flags out."""
+"""Fusion rules as a specification: cues in, the fused state over the conversation and its flags out."""
+import dataclasses
+import json
+
 import pytest
 
 from perception.fusion import EmotionFusion, label_for
+from perception.sentiment import SentimentAnalyzer
 from perception.settings import FusionSettings
 from perception.types import EMOTION_LABELS, FaceCue, TextCue, VoiceCue
 
@@ -96,11 +100,12 @@ def test_a_fresh_cue_outweighs_an_old_one():
     assert state.conflicts == ()                                   # a smile 30 s ago no longer contradicts
 
 
-def test_a_newer_cue_replaces_its_sources_older_one():
+def test_a_newer_cue_replaces_its_sources_older_one_and_the_older_turn_becomes_earlier():
     fusion = EmotionFusion(FusionSettings())
     fusion.add(words(0.8, t=0.0))
     state = fusion.add(words(-0.8, t=1.0))
-    assert [v.valence for v in state.provenance] == [-0.8] and state.conflicts == ()
+    assert [(v.source, v.valence) for v in state.provenance] == [("words", -0.8), ("earlier", 0.8)]
+    assert state.conflicts == ("words:negative vs earlier:positive",)
 
 
 def test_no_cues_is_neutral_with_zero_confidence():
@@ -137,3 +142,125 @@ def test_what_is_not_a_cue_is_refused():
                                           (0.0, -0.6, "tired"), (0.0, -0.3, "calm"), (0.0, 0.0, "neutral")])
 def test_quadrant_labels(v, a, label):
     assert label_for(v, a) == label
+
+
+def said(text, t=0.0):
+    return SentimentAnalyzer().analyze(text, t)
+
+
+def neutral_face(t=0.0):
+    return FaceCue(t, True, 1, expression="neutral", expression_confidence=0.7, smiling=False, valence=0.0)
+
+
+def test_a_smile_over_sad_news_is_masking_never_joy_and_the_reason_names_the_evidence():
+    state = fuse(smile(t=1.0), said("The doctor called about my results.", t=2.0))
+    assert state.masking and not state.guarded
+    assert state.valence < -0.25 and state.label in {"sad", "anxious"}
+    assert state.conflicts == ("face:positive vs words:negative",)             # the conflict stays visible
+    assert "face" in {v.source for v in state.provenance}                      # … with its provenance
+    assert state.reason == "words: negative (doctor, results); face: smiling; likely masking"
+
+
+def test_good_news_with_a_smile_is_joy_not_masking():
+    state = fuse(smile(t=1.0), said("I got the job I wanted!", t=2.0))
+    assert not state.masking and state.label == "happy" and state.valence > 0.5
+    assert state.reason == "words: positive (got the job); face: smiling"
+
+
+def test_the_words_outweigh_the_face_whichever_came_last():
+    fusion = EmotionFusion(FusionSettings())
+    fusion.add(said("My dad passed away last month.", t=1.0))
+    state = fusion.add(smile(t=3.0, conf=1.0))
+    assert state.masking and state.valence < -0.25
+
+
+def test_sad_news_two_turns_ago_colours_a_neutral_question_now():
+    fusion = EmotionFusion(FusionSettings())
+    fusion.add(neutral_face(t=0.0))
+    fusion.add(said("My mom was diagnosed with cancer.", t=5.0))
+    fusion.add(said("She starts treatment on Monday.", t=15.0))
+    state = fusion.add(said("What do you usually do on weekends?", t=25.0))
+    assert state.valence < -0.1 and state.conversation_valence < -0.2
+    assert [(n.turns_ago, n.weight) for n in state.turns] == [(0, 1.0), (1, 0.5), (2, 0.25)]
+    assert state.turns[2].categories == ("illness",) and "diagnosed with" in state.turns[2].evidence
+    earlier = next(v for v in state.provenance if v.source == "earlier")
+    assert earlier.valence < 0 and earlier.evidence[-1] == "2 turns ago"
+    assert "earlier: negative (cancer, diagnosed with, 2 turns ago)" in state.reason \
+        or "earlier: negative (diagnosed with, cancer, 2 turns ago)" in state.reason
+
+
+def test_a_smile_after_sad_news_still_reads_as_masking_while_the_words_stay_neutral():
+    fusion = EmotionFusion(FusionSettings())
+    fusion.add(said("We broke up last night.", t=5.0))
+    fusion.add(smile(t=14.0))
+    state = fusion.add(said("Anyway, what are you up to?", t=15.0))
+    assert state.masking and state.valence < 0 and state.label != "happy"
+
+
+def test_news_fades_over_turns_and_is_forgotten():
+    fusion = EmotionFusion(FusionSettings(turn_decay=0.5))
+    fusion.add(said("My dog died this morning.", t=0.0))
+    for i in range(1, 6):
+        state = fusion.add(said("We talked about the weather.", t=10.0 * i))
+    assert all(n.valence == 0.0 for n in state.turns) and len(state.turns) == 5   # 0.5**5 < the memory floor
+    assert abs(state.valence) < 0.05 and state.conversation_valence == 0.0
+
+
+def test_turn_decay_sets_how_long_a_turn_counts():
+    def after_one_neutral_turn(decay):
+        fusion = EmotionFusion(FusionSettings(turn_decay=decay))
+        fusion.add(said("I failed my exam.", t=0.0))
+        return fusion.add(said("We talked about the weather.", t=10.0))
+    assert after_one_neutral_turn(0.8).valence < after_one_neutral_turn(0.3).valence < 0
+    assert after_one_neutral_turn(0.0).turns == after_one_neutral_turn(0.0).turns[:1]
+
+
+def test_history_weight_zero_ignores_earlier_turns_but_still_remembers_them():
+    fusion = EmotionFusion(FusionSettings(history_weight=0.0))
+    fusion.add(said("I failed my exam.", t=0.0))
+    state = fusion.add(said("We talked about the weather.", t=10.0))
+    assert "earlier" not in {v.source for v in state.provenance} and len(state.turns) == 2
+
+
+def test_im_fine_with_a_sad_face_is_guarded_and_not_read_as_good_news():
+    state = fuse(frown(t=1.0), said("I'm fine, everything is great.", t=2.0))
+    assert state.guarded and not state.masking
+    assert state.valence < -0.2 and state.label == "sad"
+    assert state.reason.endswith("face: sad; reassuring words, sad face")
+    plain = fuse(frown(t=1.0), said("I'm fine.", t=2.0))
+    assert plain.guarded and plain.valence < -0.2
+
+
+def test_good_news_with_a_sad_face_is_not_guarded():
+    state = fuse(frown(t=1.0), said("I got the job!", t=2.0))
+    assert not state.guarded and state.conflicts == ("face:negative vs words:positive",)
+
+
+def test_a_faded_smile_is_not_masking():
+    state = fuse(smile(t=0.0), said("I failed my exam.", t=40.0))
+    assert not state.masking and "face" not in state.reason
+
+
+def test_the_state_is_json_friendly():
+    state = fuse(smile(t=1.0), said("I failed my exam.", t=2.0), said("Whatever.", t=9.0))
+    record = json.loads(json.dumps(dataclasses.asdict(state)))
+    assert {"masking", "guarded", "reason", "turns", "conversation_valence"} <= set(record)
+    assert record["turns"][1]["evidence"] == ["failed"] and record["provenance"][-1]["source"] == "earlier"
+
+
+def test_reset_forgets_the_conversation_too():
+    fusion = EmotionFusion(FusionSettings())
+    fusion.add(said("I failed my exam.", t=0.0))
+    fusion.reset()
+    state = fusion.add(said("Hello.", t=1.0))
+    assert len(state.turns) == 1 and "earlier" not in {v.source for v in state.provenance}
+
+
+def test_a_nearly_forgotten_turn_still_counts_a_little_but_raises_no_conflict():
+    fusion = EmotionFusion(FusionSettings(turn_decay=0.5))
+    fusion.add(said("My dog died this morning.", t=0.0))
+    fusion.add(said("We talked about the weather.", t=10.0))
+    fusion.add(said("We talked about the news.", t=20.0))
+    state = fusion.add(said("I got the job!", t=30.0))
+    assert any(v.source == "earlier" and v.valence < 0 for v in state.provenance)
+    assert state.conflicts == ()

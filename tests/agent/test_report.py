@@ -1,0 +1,32 @@
+"""The session report page: each turn shows how the user seemed, its flags and the evidence for it."""
+from __future__ import annotations
+
+import json
+
+from agent.report import write_report
+
+STATE = {"type": "emotion_state", "t": 3.0, "valence": -0.45, "arousal": 0.1, "label": "sad", "confidence": 0.3,
+         "conflicts": ["face:positive vs words:negative"], "conversation_valence": -0.59, "masking": True,
+         "guarded": False, "reason": "words: negative (doctor, results); face: smiling; likely masking"}
+TURN = {"user_start_s": 1.0, "user_end_s": 3.0, "user_text": "The doctor called about my results.",
+        "agent_text": "You're smiling, but what you're telling me sounds hard.", "agent_emotion": "concerned",
+        "decision": "respond", "interrupted": False, "latency_ms": {"voice_to_voice": 640.0},
+        "cues": {k: v for k, v in STATE.items() if k not in ("type", "t")} | {"face_present": True}}
+
+
+def test_the_report_shows_the_state_its_flags_and_its_reason(tmp_path):
+    events = [{"type": "session_started", "t": 0.0, "brain": "cue"},
+              {"type": "speech_ended", "t": 3.0, "start": 1.0}, STATE]
+    (tmp_path / "trace.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (tmp_path / "turns.json").write_text(json.dumps([TURN]))
+    page = write_report(tmp_path).read_text()
+    assert "sad <b>(masking)</b> ⚠" in page
+    assert "words: negative (doctor, results); face: smiling; likely masking" in page
+    assert "You&#x27;re smiling" in page
+
+
+def test_a_turn_without_the_new_fields_still_renders(tmp_path):
+    (tmp_path / "trace.jsonl").write_text(json.dumps({"type": "session_started", "t": 0.0}) + "\n")
+    (tmp_path / "turns.json").write_text(json.dumps([{**TURN, "cues": {"label": "calm"}}]))
+    page = write_report(tmp_path).read_text()
+    assert "<td>calm</td>" in page and "class=\"why\"" not in page.split("<h2>Turns</h2>")[1]
