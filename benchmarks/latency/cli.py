@@ -7,23 +7,29 @@ from typing import Any
 
 from benchmarks.latency.bench import DEFAULT_CACHE, BenchOptions, run_suite, run_sweep
 from benchmarks.latency.compare import compare, load_summary
-from benchmarks.latency.scenario import SCENARIO_DIR, SUITES, ScenarioError
+from benchmarks.latency.report import overlap_table, turn_taking_table
+from benchmarks.latency.scenario import SCENARIO_DIR, SPLITS, SUITES, ScenarioError
 
 DESCRIPTION = """\
 Measure voice-to-voice latency against ground truth. Each scenario in benchmarks/scenarios/*.txt is rendered
 once to a WAV in a distinct user voice (cached by script hash, with the exact start and end of every user
 utterance beside it), replayed through `humansense replay` in a subprocess per run, and measured from the
-recording: voice-to-voice, stage times, false cut-ins, barge-in stop time, unanswered turns, loop lag, CPU
-and peak RSS. Writes DIR/summary.json, DIR/turns.json, DIR/waterfall.png, DIR/distribution.png and a
-self-contained DIR/report.html (plus compare.json/.png with --compare, sweep.json/.png with --sweep,
-components.json/.png with --components)."""
+recording: voice-to-voice, stage times, false cut-ins, barge-in stop time, unanswered turns, lost words (the
+whole turn's words missing from its transcript), whether backchannels and coughs over the agent stopped it and
+whether it resumed after a false interruption, loop lag, CPU and peak RSS; all of it per scenario set (tune on
+the tune set, report the report set). Writes DIR/summary.json, DIR/turns.json, DIR/overlaps.json,
+DIR/waterfall.png, DIR/distribution.png and a self-contained DIR/report.html (plus compare.json/.png with
+--compare, sweep.json/.png with --sweep, components.json/.png with --components). The scenario format is
+described in benchmarks/latency/scenario.py and README.md."""
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("bench", help="latency benchmark over scripted conversations",
                               description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", choices=SUITES, default="quick",
-                   help="quick: a few short scenarios (about 5 min on 2 CPU cores); full: every scenario")
+                   help="quick: a few short scenarios (about 3 min a repeat on 2 CPU cores); full: every scenario")
+    p.add_argument("--split", choices=SPLITS + ("all",), default="all",
+                   help="only the scenarios of one set: tune (to tune on) or report (held out); default all")
     p.add_argument("--config", help="TOML config the runtime runs with (default configs/embedded.toml)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value for every run, e.g. --set vad.end_of_turn_silence_ms=500 (repeatable)")
@@ -53,13 +59,17 @@ def _parse_sweep(text: str) -> tuple[str, list[str]]:
 
 
 def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+    """Whole numbers for milliseconds and counts; small fractions (a WER, a few ms) keep 3 digits."""
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.3g}"
 
 
 def _print_summary(console: Any, summary: dict[str, Any]) -> None:
     from rich.table import Table
 
-    table = Table(title=f"suite {summary['suite']} ({summary['runs']['ok']}/{summary['runs']['total']} runs ok)")
+    table = Table(title=f"suite {summary['suite']}, set {summary['split']} "
+                        f"({summary['runs']['ok']}/{summary['runs']['total']} runs ok)")
     for col in ("figure", "n", "p50", "p90", "p95", "max"):
         table.add_column(col, justify="left" if col == "figure" else "right")
     for name in ("v2v_ms", "endpoint_wait_ms", "asr_ms", "brain_first_token_ms", "brain_first_sentence_ms",
@@ -69,6 +79,15 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
     console.print(table)
     console.print(f"cut-ins {summary['cut_ins']}  unanswered {summary['unanswered']}  "
                   f"barge-ins {summary['barge_ins']}  proactive {summary['proactive_responses']}")
+    for title, (header, rows) in (("turn-taking by set", turn_taking_table(summary)),
+                                  ("sounds over the agent (the trace's count in brackets)", overlap_table(summary))):
+        if rows:
+            breakdown = Table(title=title)
+            for col in header:
+                breakdown.add_column(col, justify="left" if col == "figure" else "right")
+            for row in rows:
+                breakdown.add_row(*row)
+            console.print(breakdown)
     for f in summary["runs"]["failures"]:
         console.print(f"[red]failed[/red] {f['scenario']} #{f['repetition']}: {f['error']}")
 
@@ -96,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         console.print("bench: --repeat must be at least 1")
         return 2
-    opts = BenchOptions(suite=args.suite, out=args.out, config=args.config, sets=tuple(args.sets),
+    opts = BenchOptions(suite=args.suite, split=args.split, out=args.out, config=args.config, sets=tuple(args.sets),
                         repeat=args.repeat, pace=args.pace, compare_to=args.compare, cache_dir=args.cache,
                         scenario_dir=args.scenarios)
     try:
@@ -110,7 +129,7 @@ def main(args: argparse.Namespace) -> int:
             key, values = _parse_sweep(args.sweep)
             for p in run_sweep(opts, key, values, say):
                 console.print(f"{key}={p['value']}: v2v p50 {_fmt(p['v2v_p50_ms'])} ms, cut-ins {p['cut_ins']}, "
-                              f"unanswered {p['unanswered']}")
+                              f"unanswered {p['unanswered']}, lost words {p['lost_words']}")
         else:
             if args.compare:
                 load_summary(args.compare)  # fail before the long run, not after it

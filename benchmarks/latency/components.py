@@ -1,4 +1,5 @@
-"""Microbenchmarks of the stages alone: VAD per chunk, ASR and TTS cost, face per frame, brain HTTP overhead.
+"""Microbenchmarks of the stages alone: VAD per chunk, ASR per call against utterance length (both local backends),
+Smart Turn per call, TTS cost, face per frame, brain HTTP overhead.
 
 Each stage is imported lazily; one that is missing or fails is recorded as ``"unavailable: <reason>"``.
 The brain is measured against an in-process OpenAI-compatible SSE server that streams tagged text at a
@@ -28,6 +29,13 @@ BRAIN_REQUESTS = 5
 SSE_TOKENS: tuple[str, ...] = ("<decision>respond</decision><emotion>calm</emotion><response>That",
                                " sounds", " hard.", " I", " am", " here", " with", " you.", "</response>")
 SENTENCE = "I am sorry to hear that, it sounds like a really hard day."
+SPEECH_MORE: tuple[str, ...] = ("My sister called this morning and we talked about the garden for an hour.",
+                                "Tomorrow I want to try the new bakery near the station before work.")
+ASR_SECONDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+ASR_BACKENDS = {"asr": "whisper-ct2", "asr_faster_whisper": "faster-whisper"}
+"""Result key -> ASR backend: the default (window sized to the audio) and faster-whisper (fixed 30 s window)."""
+ASR_REPS = 3
+EOT_REPS = 10
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -37,10 +45,14 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 def _speech(seconds: float) -> np.ndarray:
-    """Real speech (the bench's user voice) tiled to ``seconds``, int16 at 16 kHz."""
+    """Real speech (the bench's user voice) of SENTENCE then SPEECH_MORE, tiled to ``seconds``, int16 at 16 kHz.
+
+    The sentences differ so that no 10 s stretch repeats itself: a recognizer may rightly read a repeat as a loop.
+    """
     from benchmarks.latency.render import hibari_user_voice
 
-    wav = hibari_user_voice()(SENTENCE)
+    synth = hibari_user_voice()
+    wav = np.concatenate([synth(text) for text in (SENTENCE, *SPEECH_MORE)])
     reps = int(np.ceil(seconds * SR / len(wav)))
     return (np.tile(wav, reps)[:round(seconds * SR)] * 0.7 / np.abs(wav).max() * 32767).astype(np.int16)
 
@@ -54,17 +66,44 @@ def bench_vad(speech: np.ndarray) -> dict[str, Any]:
     return {"ms_per_chunk": percentiles(times), "chunk_ms": CHUNK / SR * 1000}
 
 
-def bench_asr(speech: np.ndarray) -> dict[str, Any]:
+def _utterance(speech: np.ndarray, seconds: float) -> np.ndarray:
+    """A prefix of ``speech`` about ``seconds`` long, ended at the quietest 10 ms within 0.25 s of that length
+    (a cut inside a word is not how a turn ends)."""
+    hop, target = SR // 100, round(seconds * SR)
+    lo, hi = max(hop, target - SR // 4), min(len(speech), target + SR // 4)
+    frames = speech[lo:hi - (hi - lo) % hop].astype(np.float64).reshape(-1, hop)
+    return speech[:lo + int(np.argmin((frames ** 2).sum(axis=1))) * hop]
+
+
+def bench_asr(speech: np.ndarray, backend: str) -> dict[str, Any]:
+    """Per-call cost against utterance length (ASR_SECONDS) for one backend, after a warm-up."""
     from perception.asr import make_transcriber
     from perception.settings import AsrSettings
 
-    asr = make_transcriber(AsrSettings())
-    asr.transcribe(speech[:SR], 0.0)  # first call loads and warms the model
-    short = [_timed(lambda: asr.transcribe(speech[:SR // 2], 0.0)) for _ in range(3)]
-    long_ms = _timed(lambda: asr.transcribe(speech[:8 * SR], 0.0))
-    fixed = float(np.median(short))
-    return {"fixed_cost_ms": fixed, "ms_8s": long_ms, "rtf": long_ms / 8000,
-            "rtf_minus_fixed": max(0.0, long_ms - fixed) / 8000}
+    asr = make_transcriber(AsrSettings(backend=backend))
+    asr.warm_up()
+    by_length: dict[str, Any] = {}
+    for seconds in ASR_SECONDS:
+        utterance = _utterance(speech, seconds)
+        times = [_timed(lambda: asr.transcribe(utterance, 0.0)) for _ in range(ASR_REPS)]
+        by_length[f"{seconds:g}s"] = {"seconds": round(len(utterance) / SR, 2), **percentiles(times)}
+    out: dict[str, Any] = {"backend": backend, "ms_2s": by_length["2s"]["p50"], "ms_by_length": by_length}
+    if hasattr(asr, "retries"):
+        out["full_window_retries"] = asr.retries
+    return out
+
+
+def bench_end_of_turn(speech: np.ndarray) -> dict[str, Any]:
+    """Smart Turn per call on a 4 s turn (it always scores an 8 s window, so the length does not matter)."""
+    from perception.end_of_turn import SmartTurn
+    from perception.settings import EndOfTurnSettings
+
+    model = SmartTurn(EndOfTurnSettings())
+    model.warm_up()
+    turn = _utterance(speech, 4.0)
+    features = [_timed(lambda: model.features(turn)) for _ in range(EOT_REPS)]
+    calls = [_timed(lambda: model.score(turn)) for _ in range(EOT_REPS)]
+    return {"ms_per_call": percentiles(calls), "features_ms": percentiles(features), "threads": model.settings.threads}
 
 
 def bench_tts() -> dict[str, Any]:
@@ -166,8 +205,9 @@ def run_components(out: Path, progress: Callable[[str], None]) -> dict[str, Any]
     results: dict[str, Any] = {}
     speech = functools.cache(lambda: _speech(10.0))
     jobs: dict[str, Callable[[], dict[str, Any]]] = {
-        "vad": lambda: bench_vad(speech()), "asr": lambda: bench_asr(speech()),
-        "tts": bench_tts, "face": bench_face, "brain": bench_brain,
+        "vad": lambda: bench_vad(speech()),
+        **{key: functools.partial(lambda b: bench_asr(speech(), b), backend) for key, backend in ASR_BACKENDS.items()},
+        "end_of_turn": lambda: bench_end_of_turn(speech()), "tts": bench_tts, "face": bench_face, "brain": bench_brain,
     }
     for name, job in jobs.items():
         progress(f"component {name}")
@@ -183,7 +223,8 @@ def run_components(out: Path, progress: Callable[[str], None]) -> dict[str, Any]
 
 def headline_ms(results: dict[str, Any]) -> dict[str, float]:
     """One representative number (ms) per available component, for the chart."""
-    picks = {"vad": ("ms_per_chunk", "p50"), "asr": ("fixed_cost_ms", None), "tts": ("first_audio_ms", "p50"),
+    picks = {"vad": ("ms_per_chunk", "p50"), **{key: ("ms_2s", None) for key in ASR_BACKENDS},
+             "end_of_turn": ("ms_per_call", "p50"), "tts": ("first_audio_ms", "p50"),
              "face": ("ms_per_frame", "p50"), "brain": ("overhead_ms", "p50")}
     out: dict[str, float] = {}
     for name, (key, point) in picks.items():

@@ -1,31 +1,42 @@
 """Render a scenario once to a 16 kHz mono WAV in a distinct user voice, with exact ground-truth speech times.
 
-Each ``user:`` line is synthesized with hibari, shifted in pitch, resampled to 16 kHz and trimmed to
-where its speech really is; the trimmed samples are placed at exact sample offsets, so the ground truth
-(start, end of every utterance) is sample-accurate by construction. Renders are cached by script hash.
+Each user turn is synthesized with hibari, shifted in pitch, resampled to 16 kHz and trimmed to where its speech
+really is; a turn with hesitations is synthesized once as a whole sentence and cut into its fragments (see
+:func:`speak_turn`). Backchannels and false interruptions are synthesized like user lines at their own level,
+coughs are synthetic (:mod:`benchmarks.latency.sounds`). Everything is placed at exact sample offsets over a
+room-noise floor, so the ground truth (start and end of every utterance and overlap) is sample-accurate by
+construction. Renders are cached by script hash.
 """
 from __future__ import annotations
 
 import json
 import logging
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
-from benchmarks.latency.scenario import Scenario
+from benchmarks.latency.scenario import OVERLAP_KINDS, Scenario, ScenarioError, Step
+from benchmarks.latency.sounds import NOISE_DBFS, cough, room_noise
+from perception.audio import float_to_int16, resample
+from speech.transform import shift_voice
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 USER_SEMITONES = -3.0
+LEVEL = 0.7
+"""Peak of every user turn (full scale 1.0); overlaps are set relative to it."""
 TRIM_FRACTION = 0.01
 """Speech starts/ends where |sample| first/last reaches this fraction of the utterance's peak."""
+CUT_FRAME_S = 0.01
+CUT_AFTER_S = 0.6
+"""How far after its estimate a hesitation's cut is looked for."""
+CUT_QUIET_DB = -40.0
+"""A frame this far below the utterance's loudest frame is a pause between words."""
 
 Synth = Callable[[str], np.ndarray]
 """Text -> float32 mono speech at 16 kHz (leading/trailing silence allowed; it is trimmed)."""
@@ -43,6 +54,17 @@ class TrueTurn:
 
 
 @dataclass(frozen=True)
+class TrueOverlap:
+    """A sound over the agent's answer to turn ``after_turn`` that is not a turn: kind is one of OVERLAP_KINDS."""
+    kind: str
+    start_s: float
+    end_s: float
+    text: str
+    level_db: float
+    after_turn: int
+
+
+@dataclass(frozen=True)
 class GroundTruth:
     scenario: str
     digest: str
@@ -50,6 +72,8 @@ class GroundTruth:
     sample_rate: int
     turns: tuple[TrueTurn, ...]
     silences: tuple[tuple[float, float], ...] = ()
+    overlaps: tuple[TrueOverlap, ...] = ()
+    noise_dbfs: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +85,9 @@ class GroundTruth:
                       for t in data["turns"])
         return cls(scenario=data["scenario"], digest=data["digest"], duration_s=data["duration_s"],
                    sample_rate=data["sample_rate"], turns=turns,
-                   silences=tuple(tuple(s) for s in data.get("silences", ())))
+                   silences=tuple(tuple(s) for s in data.get("silences", ())),
+                   overlaps=tuple(TrueOverlap(**o) for o in data.get("overlaps", ())),
+                   noise_dbfs=data.get("noise_dbfs"))
 
 
 @dataclass(frozen=True)
@@ -71,98 +97,169 @@ class RenderedScenario:
     truth: GroundTruth
 
 
-def _resample_shift(samples: np.ndarray, sr: int, semitones: float) -> np.ndarray:
-    """Tape-style pitch shift (tempo changes with it): stretch by 2^(-s/12) and keep the sample rate."""
-    ratio = Fraction(2 ** (-semitones / 12)).limit_denominator(200)
-    return resample_poly(samples, ratio.numerator, ratio.denominator).astype(np.float32)
-
-
-def _shift_voice() -> tuple[Callable[[np.ndarray, int, float], np.ndarray], str]:
-    try:
-        from speech.transform import shift_voice
-    except ImportError:
-        return _resample_shift, "resample"
-    return shift_voice, "speech.transform"
-
-
 def hibari_user_voice(semitones: float = USER_SEMITONES) -> Synth:
     """The user's voice: hibari "heart", pitch-shifted so it is distinct from the agent's, at 16 kHz."""
     from hibari import Hibari
 
     tts = Hibari()
-    shift, _ = _shift_voice()
 
     def synth(text: str) -> np.ndarray:
-        wav = np.asarray(tts(text, seed=0), dtype=np.float32)
-        wav = shift(wav, tts.sample_rate, semitones)
-        ratio = Fraction(SAMPLE_RATE, tts.sample_rate)
-        return resample_poly(wav, ratio.numerator, ratio.denominator).astype(np.float32)
+        wav = shift_voice(np.asarray(tts(text, seed=0), dtype=np.float32), tts.sample_rate, semitones)
+        return resample(wav, tts.sample_rate, SAMPLE_RATE)
 
     return synth
 
 
-def trim(samples: np.ndarray) -> np.ndarray:
-    """The span from the first to the last sample reaching TRIM_FRACTION of the peak."""
+def trim(samples: np.ndarray, peak: float | None = None) -> np.ndarray:
+    """The span from the first to the last sample reaching TRIM_FRACTION of ``peak`` (default: its own peak)."""
     mag = np.abs(samples)
-    peak = float(mag.max()) if len(mag) else 0.0
-    if peak <= 0.0:
+    peak = (float(mag.max()) if len(mag) else 0.0) if peak is None else peak
+    loud = np.flatnonzero(mag >= peak * TRIM_FRACTION) if peak > 0 else np.zeros(0, dtype=int)
+    if not len(loud):
         raise ValueError("synthesized utterance is silent")
-    loud = np.flatnonzero(mag >= peak * TRIM_FRACTION)
     return samples[loud[0]:loud[-1] + 1]
 
 
-def _to_int16(samples: np.ndarray) -> np.ndarray:
-    peak = float(np.abs(samples).max())
-    gain = 0.7 / peak if peak > 0 else 1.0  # normalize every utterance to the same level
-    return np.clip(np.round(samples * gain * 32767), -32767, 32767).astype(np.int16)
+def _continuation(fragment: str) -> str:
+    """The fragment as synthesized inside the whole sentence: a colon where it breaks off mid-sentence.
+
+    The voice pauses at a colon without ending the sentence, so the cut gets a gap to fall in right after
+    the fragment's last word (after a comma or nothing, hibari runs "and I" together and often pauses
+    before the conjunction instead). A fragment that ends a sentence keeps its own punctuation.
+    """
+    if fragment.endswith((".", "!", "?", "…")):
+        return fragment
+    return fragment.rstrip(" ,;:—-") + ":"
 
 
-def render_samples(scenario: Scenario, synth: Synth) -> tuple[np.ndarray, GroundTruth]:
-    """Lay the script out on a timeline; returns int16 16 kHz samples and their ground truth."""
+def find_cut(whole: np.ndarray, estimate: int, lower: int = 0) -> int:
+    """Where to cut ``whole`` after sample ``estimate``: the middle of the longest pause (a run of quiet
+    CUT_FRAME_S frames, counted whole) that ends after the estimate and starts within CUT_AFTER_S of it, else
+    the quietest frame there; never before ``lower``.
+
+    The estimate (the prefix synthesized alone) falls 0-0.45 s before the prefix's end in the whole sentence;
+    a pause that ends before it is one inside the prefix (the comma in "last month, and").
+    """
+    frame = round(CUT_FRAME_S * SAMPLE_RATE)
+    count = len(whole) // frame
+    energy = np.mean(np.square(whole[:count * frame].reshape(count, frame), dtype=np.float64), axis=1)
+    level_db = 10 * np.log10(np.maximum(energy, 1e-20) / max(float(energy.max()), 1e-20))
+    lo = max(estimate, lower + frame, frame) // frame
+    hi = min(estimate + round(CUT_AFTER_S * SAMPLE_RATE), len(whole) - frame) // frame
+    if hi <= lo:
+        raise ValueError(f"no room to cut after {estimate / SAMPLE_RATE:.2f} s in a {len(whole) / SAMPLE_RATE:.2f} s "
+                         "utterance")
+    quiet = np.concatenate(([False], level_db < CUT_QUIET_DB, [False]))
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+    runs = [(end - start, start, end) for start, end in zip(edges[0::2], edges[1::2]) if start < hi and end > lo]
+    if runs:
+        _, start, end = max(runs)
+        middle = min(max((start + end) / 2, lo), hi)
+    else:
+        middle = lo + int(np.argmin(level_db[lo:hi])) + 0.5
+    return round(middle * frame)
+
+
+def speak_turn(texts: list[str], synth: Synth) -> list[np.ndarray]:
+    """A turn's fragments (float, trimmed, at one level), all cut from ONE synthesis of the joined sentence.
+
+    A TTS voice reads a fragment synthesized alone as a finished sentence; cut from the whole, it ends on a
+    continuation, as a person's does when they hesitate mid-clause. The prefix up to each cut, synthesized
+    alone, estimates where in the whole that cut falls.
+    """
+    if len(texts) == 1:
+        return [trim(synth(texts[0]))]
+    marked = [_continuation(t) for t in texts[:-1]] + [texts[-1]]
+    whole = trim(synth(" ".join(marked)))
+    peak = float(np.max(np.abs(whole)))
+    cuts: list[int] = []
+    for k in range(1, len(texts)):
+        estimate = len(trim(synth(" ".join(marked[:k]))))
+        cuts.append(find_cut(whole, estimate, lower=cuts[-1] + 1 if cuts else 0))
+    fragments = []
+    for text, part in zip(texts, np.split(whole, cuts)):
+        try:
+            fragments.append(trim(part, peak))
+        except ValueError:
+            raise ValueError(f"cutting {' / '.join(texts)!r}: the fragment {text!r} came out silent") from None
+    return fragments
+
+
+def _level(samples: np.ndarray, peak: float, level_db: float = 0.0) -> np.ndarray:
+    """int16 with ``peak`` at LEVEL (every user line at the same level) shifted by ``level_db``."""
+    return float_to_int16(samples * (LEVEL * 10 ** (level_db / 20) / peak))
+
+
+def _overlap_sound(step: Step, synth: Synth) -> np.ndarray:
+    sound = cough(seed=step.line) if step.kind == "cough" else trim(synth(step.text))
+    return _level(sound, float(np.max(np.abs(sound))), step.level_db)
+
+
+def render_samples(scenario: Scenario, synth: Synth,
+                   noise_dbfs: float | None = NOISE_DBFS) -> tuple[np.ndarray, GroundTruth]:
+    """Lay the script out on a timeline over the room-noise floor (``None``: digital silence); returns int16
+    16 kHz samples and their ground truth."""
     pieces: list[tuple[int, np.ndarray]] = []
     turns: list[TrueTurn] = []
+    overlaps: list[TrueOverlap] = []
     silences: list[tuple[float, float]] = []
-    cursor = 0  # in samples
-    continuing = False
+    cursor = last_turn_end = 0  # in samples
     interrupt = False
-    last_turn_end = 0
-    for step in scenario.steps:
+    steps = scenario.steps
+    i = 0
+    while i < len(steps):
+        step = steps[i]
         if step.kind == "user":
-            speech = _to_int16(trim(synth(step.text)))
-            start, end = cursor, cursor + len(speech)
-            pieces.append((start, speech))
-            segment = (start / SAMPLE_RATE, end / SAMPLE_RATE)
-            if continuing:
-                prev = turns[-1]
-                turns[-1] = TrueTurn(prev.index, prev.start_s, segment[1], f"{prev.text} {step.text}",
-                                     prev.segments + (segment,), prev.interrupt)
-            else:
-                turns.append(TrueTurn(len(turns), segment[0], segment[1], step.text, (segment,), interrupt))
-            cursor = last_turn_end = end
-            continuing = interrupt = False
-        elif step.kind == "interrupt":
+            texts, gaps = [step.text], []
+            while i + 2 < len(steps) and steps[i + 1].kind == "hesitate":
+                gaps.append(steps[i + 1].seconds)
+                texts.append(steps[i + 2].text)
+                i += 2
+            fragments = speak_turn(texts, synth)
+            peak = max(float(np.max(np.abs(f))) for f in fragments)
+            segments = []
+            for k, fragment in enumerate(fragments):
+                cursor += round(gaps[k - 1] * SAMPLE_RATE) if k else 0
+                pieces.append((cursor, _level(fragment, peak)))
+                segments.append((cursor / SAMPLE_RATE, (cursor + len(fragment)) / SAMPLE_RATE))
+                cursor += len(fragment)
+            turns.append(TrueTurn(len(turns), segments[0][0], segments[-1][1], " ".join(texts), tuple(segments),
+                                  interrupt))
+            last_turn_end, interrupt = cursor, False
+        elif step.kind == "interrupt" or step.kind in OVERLAP_KINDS:
             target = last_turn_end + round((scenario.agent_latency + step.seconds) * SAMPLE_RATE)
             if target < cursor:
-                raise ValueError(f"{scenario.path}:{step.line}: interrupt after {step.seconds}: the script is "
-                                 "already past that time; remove the pause before it")
-            cursor, interrupt = target, True
+                raise ScenarioError(f"{scenario.path}:{step.line}: {step.kind} after {step.seconds:g}: the script is "
+                                    "already past that time; remove the pause or the overlap before it")
+            cursor = target
+            if step.kind == "interrupt":
+                interrupt = True
+            else:
+                sound = _overlap_sound(step, synth)
+                pieces.append((cursor, sound))
+                overlaps.append(TrueOverlap(step.kind, cursor / SAMPLE_RATE, (cursor + len(sound)) / SAMPLE_RATE,
+                                            step.text, step.level_db, len(turns) - 1))
+                cursor += len(sound)
         else:
             n = round(step.seconds * SAMPLE_RATE)
             if step.kind == "silence":
                 silences.append((cursor / SAMPLE_RATE, (cursor + n) / SAMPLE_RATE))
             cursor += n
-            continuing = step.kind == "hesitate"
-    audio = np.zeros(cursor, dtype=np.int16)
-    for start, speech in pieces:
-        audio[start:start + len(speech)] = speech
+        i += 1
+    mix = np.zeros(cursor, dtype=np.int32)
+    for start, sound in pieces:
+        mix[start:start + len(sound)] += sound
+    if noise_dbfs is not None:
+        mix += float_to_int16(room_noise(cursor, noise_dbfs))
+    audio = np.clip(mix, -32768, 32767).astype(np.int16)
     truth = GroundTruth(scenario=scenario.name, digest=scenario.digest, duration_s=cursor / SAMPLE_RATE,
-                        sample_rate=SAMPLE_RATE, turns=tuple(turns), silences=tuple(silences))
+                        sample_rate=SAMPLE_RATE, turns=tuple(turns), silences=tuple(silences),
+                        overlaps=tuple(overlaps), noise_dbfs=noise_dbfs)
     return audio, truth
 
 
 def cache_key(scenario: Scenario) -> str:
-    _, how = _shift_voice()
-    return f"{scenario.name}-{scenario.digest}-v{RENDER_VERSION}-{how}{USER_SEMITONES:+g}"
+    return f"{scenario.name}-{scenario.digest}-v{RENDER_VERSION}{USER_SEMITONES:+g}"
 
 
 def render(scenario: Scenario, cache_dir: Path, synth: Synth | None = None) -> RenderedScenario:
@@ -178,5 +275,7 @@ def render(scenario: Scenario, cache_dir: Path, synth: Synth | None = None) -> R
     tmp = media.with_suffix(".tmp.wav")
     sf.write(tmp, audio, SAMPLE_RATE, subtype="PCM_16")
     tmp.replace(media)
-    truth_path.write_text(json.dumps(truth.to_json(), indent=2), encoding="utf-8")
+    tmp_truth = truth_path.with_suffix(".tmp")
+    tmp_truth.write_text(json.dumps(truth.to_json(), indent=2), encoding="utf-8")
+    tmp_truth.replace(truth_path)
     return RenderedScenario(scenario, media, truth)

@@ -34,6 +34,10 @@ class RunResult:
     def recording(self) -> Path:
         return self.out_dir / "recording.wav"
 
+    @property
+    def trace(self) -> Path:
+        return self.out_dir / "trace.jsonl"
+
 
 def replay_command(media: Path, out_dir: Path, config: str | None, sets: tuple[str, ...], pace: str) -> list[str]:
     cmd = [sys.executable, "-m", "agent.cli", "replay", str(media), "--pace", pace,
@@ -83,6 +87,14 @@ def run_command(cmd: list[str], scenario: str, repetition: int, out_dir: Path, t
         logger.info("%s #%d failed: %s", scenario, repetition, error)
     return RunResult(scenario=scenario, repetition=repetition, out_dir=out_dir, ok=not error, error=error,
                      returncode=code, wall_s=wall, cpu_s=cpu, rss_peak_mb=rss_mb)
+
+
+def read_trace(path: Path) -> list[dict[str, Any]] | None:
+    """A run's trace.jsonl as a list of events, or None when the run wrote none."""
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 def read_json(path: Path, default: Any) -> Any:

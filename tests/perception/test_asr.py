@@ -1,4 +1,5 @@
-"""ASR: the bundled tiny.en on synthesized speech, and the OpenAI-compatible client against a live local server."""
+"""ASR: the bundled tiny.en on synthesized speech (both local backends), and the OpenAI-compatible client against a live
+local server."""
 from __future__ import annotations
 
 import io
@@ -24,12 +25,15 @@ from perception.asr import (
     word_error_rate,
 )
 from perception.settings import AsrSettings
+from perception.transcriber import Transcriber
+from perception.whisper_ct2 import CT2WhisperTranscriber
 from perception.types import SAMPLE_RATE
 
 
-@pytest.fixture(scope="module")
-def whisper() -> WhisperTranscriber:
-    transcriber = WhisperTranscriber(AsrSettings())
+@pytest.fixture(scope="module", params=["whisper-ct2", "faster-whisper"])
+def whisper(request: pytest.FixtureRequest) -> Transcriber:
+    """Both local backends (the bundled tiny.en) pass the same tests."""
+    transcriber = make_transcriber(AsrSettings(backend=request.param))
     transcriber.warm_up()
     return transcriber
 
@@ -48,6 +52,16 @@ def test_model_names_resolve_to_the_bundle_a_path_or_a_hub_name(tmp_path: Path) 
     assert resolve_whisper_model("large-v3") == "large-v3"
     with pytest.raises(FileNotFoundError, match="no/such/model"):
         resolve_whisper_model("no/such/model")
+
+
+def test_the_default_backend_sizes_the_window_to_the_audio_and_the_others_stay_selectable() -> None:
+    assert AsrSettings().backend == "whisper-ct2"
+    assert isinstance(make_transcriber(AsrSettings()), CT2WhisperTranscriber)
+    assert isinstance(make_transcriber(AsrSettings(backend="faster-whisper")), WhisperTranscriber)
+    for transcriber in (make_transcriber(AsrSettings()), OpenAITranscriber(AsrSettings(backend="openai", model="w"))):
+        assert isinstance(transcriber, Transcriber)
+    with pytest.raises(ValueError, match="unknown asr.backend 'vosk'; expected 'whisper-ct2', 'faster-whisper'"):
+        make_transcriber(AsrSettings(backend="vosk"))
 
 
 def test_missing_model_path_fails_in_one_line(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Bench outputs: summary.json figures, the PNGs, a self-contained report.html and --compare ratios."""
+"""Bench outputs: summary.json figures (overall and per set), the PNGs, a self-contained report.html and --compare
+ratios."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ import pytest
 from benchmarks.latency.bench import measure_run, write_outputs
 from benchmarks.latency.compare import compare
 from benchmarks.latency.render import RenderedScenario
+from benchmarks.latency.report import overlap_table, turn_taking_table
 from benchmarks.latency.runner import RunResult
 from benchmarks.latency.scenario import parse_scenario
 from benchmarks.latency.summary import MeasuredRun, percentiles, summarize
@@ -33,6 +35,19 @@ def _runs(constructed, tmp_path: Path) -> list[MeasuredRun]:
     unreadable = replace(crashed, ok=True, error="", returncode=0, out_dir=tmp_path / "missing")
     runs.append(measure_run(rendered, unreadable))
     return runs
+
+
+def _overlap_runs(with_overlaps, tmp_path: Path, traced: bool = True) -> list[MeasuredRun]:
+    """One run of the overlaps recording in the tune set, with (or without) its trace.jsonl."""
+    rendered = RenderedScenario(parse_scenario("set tune\nuser: x\npause 1\n", "overlaps.txt"), tmp_path / "m.wav",
+                                with_overlaps.truth)
+    out = tmp_path / "overlaps"
+    out.mkdir(parents=True)
+    with_overlaps.write(out / "recording.wav")
+    (out / "turns.json").write_text(json.dumps(with_overlaps.reports))
+    if traced:
+        (out / "trace.jsonl").write_text("".join(json.dumps(e) + "\n" for e in with_overlaps.trace))
+    return [measure_run(rendered, RunResult("overlaps", 1, out, True, "", 0, 20.0, 10.0, 300.0))]
 
 
 def _summary(runs: list[MeasuredRun]) -> dict:
@@ -66,6 +81,44 @@ def test_summary_holds_the_measured_numbers_and_skips_failed_runs(constructed, t
     assert summary["overrides"] == ["a.b=1"]
 
 
+def test_turn_taking_figures_overall_and_per_set(constructed, with_overlaps, tmp_path: Path) -> None:
+    runs = _runs(constructed, tmp_path / "report") + _overlap_runs(with_overlaps, tmp_path / "tune")
+    summary = _summary(runs)
+    assert summary["split"] == "all" and set(summary["per_split"]) == {"tune", "report"}
+    tune, report = summary["per_split"]["tune"], summary["per_split"]["report"]
+    assert tune["turns"] == 3 and report["turns"] == 12 and summary["turns"] == 15
+    assert (tune["words"], tune["lost_words"], tune["extra_turns"]) == (20, 9, 1)
+    assert tune["turn_wer"] == pytest.approx((0 + 5 + 4) / 20, abs=1e-4)
+    assert tune["asr_wer"] == pytest.approx(5 / 16, abs=1e-4)           # the two reported turns only
+    assert report["cut_ins"] == 4 and tune["cut_ins"] == 0 and summary["cut_ins"] == 4
+    overlaps = tune["overlaps"]
+    assert {k: (v["n"], v["over_agent"], v["stopped"], v["resumed"]) for k, v in overlaps.items()} == {
+        "backchannel": (2, 1, 0, 0), "cough": (1, 1, 1, 0), "false_interrupt": (2, 2, 2, 1)}
+    assert overlaps["false_interrupt"]["trace_stopped"] == 2 and overlaps["false_interrupt"]["trace_resumed"] == 1
+    assert overlaps["backchannel"]["trace_ignored"] == 1
+    assert overlaps["cough"]["stop_ms"]["p50"] == pytest.approx(150, abs=20)
+    assert report["overlaps"]["cough"]["n"] == 0 and report["overlaps"]["cough"]["trace_stopped"] is None
+    assert summary["overlaps"]["cough"]["stopped"] == 1
+    assert summary["per_scenario"]["overlaps"]["lost_words"] == 9
+    header, rows = turn_taking_table(summary)
+    assert header == ("figure", "all", "tune", "report")
+    by_figure = {row[0]: row[1:] for row in rows}
+    assert by_figure["lost words / words"][1] == "9/20" and by_figure["turn WER"][1] == "45.0 %"
+    assert by_figure["cut-ins"] == ("4", "0", "4")
+    header, rows = overlap_table(summary)
+    by_figure = {row[0]: row[1:] for row in rows}
+    assert by_figure["false_interrupt: stopped (trace)"][1] == "2 (2)"
+    assert by_figure["false_interrupt: resumed (trace)"][1] == "1 (1)"
+    assert by_figure["backchannel: on the agent / n"] == ("1/2", "1/2", "0/0")
+
+
+def test_without_a_trace_the_cross_check_is_null(with_overlaps, tmp_path: Path) -> None:
+    summary = _summary(_overlap_runs(with_overlaps, tmp_path, traced=False))
+    overlaps = summary["overlaps"]["false_interrupt"]
+    assert overlaps["stopped"] == 2 and overlaps["resumed"] == 1
+    assert overlaps["trace_stopped"] is None and overlaps["trace_resumed"] is None
+
+
 def test_output_files_and_compare_ratios(constructed, tmp_path: Path) -> None:
     runs = _runs(constructed, tmp_path / "runs")
     summary = _summary(runs)
@@ -74,19 +127,21 @@ def test_output_files_and_compare_ratios(constructed, tmp_path: Path) -> None:
     old["cut_ins"] = 8
     out = tmp_path / "out"
     rows = write_outputs(out, summary, runs, old)
-    for name in ("summary.json", "turns.json", "waterfall.png", "distribution.png", "compare.json", "compare.png",
-                 "report.html"):
+    for name in ("summary.json", "turns.json", "overlaps.json", "waterfall.png", "distribution.png", "compare.json",
+                 "compare.png", "report.html"):
         assert (out / name).stat().st_size > 0, name
     written = json.loads((out / "summary.json").read_text())
     assert written["v2v_ms"] == summary["v2v_ms"] and written["unanswered"] == 2
     assert len(json.loads((out / "turns.json").read_text())) == 12
     by_figure = {r["figure"]: r["ratio"] for r in rows}
+    assert "overlaps.false_interrupt.resumed" in by_figure and "lost_words" in by_figure
     assert by_figure["v2v_ms.p50"] == pytest.approx(0.5)
     assert by_figure["v2v_ms.max"] == pytest.approx(1.0)
     assert by_figure["cut_ins"] == pytest.approx(0.5)
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3 and "src=\"http" not in html
     assert f"{summary['v2v_ms']['p50']:.1f}" in html
+    assert "Turn-taking by set" in html and "Sounds over the agent" in html
 
 
 def test_compare_ratio_is_undefined_against_zero_or_missing() -> None:

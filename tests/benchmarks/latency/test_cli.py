@@ -19,14 +19,14 @@ def test_help_lists_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         _parse(["bench", "--help"])
     text = capsys.readouterr().out
-    for option in ("--suite", "--config", "--set", "--repeat", "--out", "--compare", "--sweep", "--components",
-                   "--pace", "--cache", "--scenarios"):
+    for option in ("--suite", "--split", "--config", "--set", "--repeat", "--out", "--compare", "--sweep",
+                   "--components", "--pace", "--cache", "--scenarios"):
         assert option in text
 
 
 def test_defaults_and_repeated_sets(tmp_path: Path) -> None:
     args = _parse(["bench", "--out", str(tmp_path), "--set", "a.b=1", "--set", "c=2", "--repeat", "3"])
-    assert args.suite == "quick" and args.pace == "realtime" and args.repeat == 3
+    assert args.suite == "quick" and args.split == "all" and args.pace == "realtime" and args.repeat == 3
     assert args.sets == ["a.b=1", "c=2"] and callable(args.func)
 
 
@@ -39,6 +39,16 @@ def test_a_scenario_syntax_error_is_one_line_with_file_and_line(tmp_path: Path,
     assert args.func(args) == 2
     err = capsys.readouterr().err
     assert f"bench: {scenarios / 'bad.txt'}:3: unknown directive 'wait'" in err.replace("\n", "")
+
+
+def test_a_set_with_no_scenario_fails_before_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "a.txt").write_text("suite quick\nset tune\nuser: hi\npause 1\n")
+    args = _parse(["bench", "--out", str(tmp_path / "out"), "--scenarios", str(scenarios), "--split", "report"])
+    assert args.func(args) == 2
+    assert "no scenario in suite quick belongs to set report" in capsys.readouterr().err.replace("\n", "")
+    assert not (tmp_path / "out" / "summary.json").exists()
 
 
 def test_compare_with_a_missing_run_fails_before_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -46,6 +46,16 @@ def test_vad_timing_per_chunk() -> None:
 
 
 def test_headline_skips_unavailable_components() -> None:
-    results = {"vad": {"ms_per_chunk": {"p50": 0.1}}, "asr": {"fixed_cost_ms": 300.0},
+    results = {"vad": {"ms_per_chunk": {"p50": 0.1}}, "asr": {"ms_2s": 90.0}, "asr_faster_whisper": {"ms_2s": 400.0},
+               "end_of_turn": {"ms_per_call": {"p50": 60.0}},
                "tts": "unavailable: ModuleNotFoundError: No module named 'speech.tts'"}
-    assert headline_ms(results) == {"vad ms_per_chunk p50": 0.1, "asr fixed_cost_ms": 300.0}
+    assert headline_ms(results) == {"vad ms_per_chunk p50": 0.1, "asr ms_2s": 90.0, "asr_faster_whisper ms_2s": 400.0,
+                                    "end_of_turn ms_per_call p50": 60.0}
+
+
+def test_utterances_end_in_the_quietest_moment_near_their_length() -> None:
+    from benchmarks.latency.components import _utterance
+
+    speech = np.full(5 * 16000, 3000, np.int16)
+    speech[int(2.1 * 16000):int(2.2 * 16000)] = 0  # a pause just after 2 s
+    assert len(_utterance(speech, 2.0)) == int(2.1 * 16000)  # up to where the pause begins

@@ -1,10 +1,11 @@
-"""Ground-truth measurement recovers known offsets from a constructed stereo recording within 20 ms."""
+"""Ground-truth measurement: known offsets, words, stops and resumptions recovered from constructed recordings."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from benchmarks.latency.measure import agent_spans, measure, read_recording
+from benchmarks.latency.measure import Recording, agent_spans, lost_words, measure, read_recording
+from benchmarks.latency.overlaps import STOP_GAP_S
 
 TOL_MS = 20.0
 
@@ -48,3 +49,70 @@ def test_a_mono_file_is_not_a_recording(tmp_path) -> None:
     sf.write(str(tmp_path / "mono.wav"), np.zeros(1600, np.int16), 16000)
     with pytest.raises(ValueError, match="mono.wav: expected a stereo recording"):
         read_recording(tmp_path / "mono.wav")
+
+
+def test_lost_words_are_reference_words_missing_from_the_transcript() -> None:
+    assert lost_words("so I was thinking and then I left", "then I left") == 5
+    assert lost_words("I worry about her", "I worried about her") == 0   # a misheard word is not a lost one
+    assert lost_words("I worry about her", "I worry about her mother") == 0
+    assert lost_words("Hello, there!", "hello there") == 0
+
+
+def test_each_whole_turn_is_scored_against_its_report_and_unreported_turns_lose_every_word(with_overlaps,
+                                                                                            tmp_path) -> None:
+    rec = read_recording(with_overlaps.write(tmp_path / "rec.wav"))
+    result = measure(with_overlaps.truth, rec, with_overlaps.reports, with_overlaps.trace)
+    whole, split, missing = result.turns
+    assert whole.reported and whole.word_error_rate == 0.0 and whole.lost_words == 0 and whole.words == 7
+    # Two fragments; the report holds only the second: the first fragment's five words are lost.
+    assert split.reported and split.words == 9 and split.lost_words == 5
+    assert split.word_error_rate == pytest.approx(5 / 9)
+    assert not missing.reported and missing.word_error_rate is None and missing.lost_words == missing.words == 4
+    assert result.extra_turns == 1   # the false interruption "oh" taken for a turn
+    assert [t.v2v_ms for t in result.turns] == [pytest.approx(600, abs=TOL_MS), pytest.approx(600, abs=TOL_MS),
+                                                pytest.approx(500, abs=TOL_MS)]
+    assert result.cut_ins == 0 and result.unanswered == 0
+
+
+def test_sounds_over_the_agent_stopped_or_resumed_it_as_the_recording_shows(with_overlaps, tmp_path) -> None:
+    rec = read_recording(with_overlaps.write(tmp_path / "rec.wav"))
+    backchannel, cough, resumed, answered, idle = measure(with_overlaps.truth, rec, with_overlaps.reports,
+                                                          with_overlaps.trace).overlaps
+    assert backchannel.over_agent and not backchannel.stopped and backchannel.stop_ms is None
+    assert cough.over_agent and cough.stopped and not cough.resumed
+    assert cough.stop_ms == pytest.approx(150, abs=TOL_MS)
+    assert resumed.kind == "false_interrupt" and resumed.stopped and resumed.resumed
+    assert resumed.stop_ms == pytest.approx(100, abs=TOL_MS)
+    assert answered.stopped and not answered.resumed   # the agent spoke again, but to answer "oh" as a turn
+    assert not idle.over_agent and not idle.stopped and not idle.resumed
+
+
+def test_the_trace_cross_checks_each_overlap_and_is_null_without_a_trace(with_overlaps, tmp_path) -> None:
+    rec = read_recording(with_overlaps.write(tmp_path / "rec.wav"))
+    traced = measure(with_overlaps.truth, rec, with_overlaps.reports, with_overlaps.trace)
+    assert traced.traced
+    assert [o.trace_stopped for o in traced.overlaps] == [False, True, True, True, False]
+    assert [o.trace_resumed for o in traced.overlaps] == [False, False, True, False, False]
+    assert [o.trace_ignored for o in traced.overlaps] == [True, False, False, False, False]
+    untraced = measure(with_overlaps.truth, rec, with_overlaps.reports)
+    assert not untraced.traced
+    assert all(o.trace_stopped is None and o.trace_resumed is None and o.trace_ignored is None
+               for o in untraced.overlaps)
+    assert [o.stopped for o in untraced.overlaps] == [o.stopped for o in traced.overlaps]
+
+
+def test_a_stop_is_silence_longer_than_a_pause_between_sentences() -> None:
+    from benchmarks.latency.render import GroundTruth, TrueOverlap, TrueTurn
+
+    sr = 16000
+    truth = GroundTruth("gap", "0" * 16, 6.0, sr, (TrueTurn(0, 0.5, 1.0, "hi", ((0.5, 1.0),)),),
+                        overlaps=(TrueOverlap("cough", 2.0, 2.3, "", 0.0, 0),))
+    for silent_s, stopped in ((STOP_GAP_S - 0.05, False), (STOP_GAP_S + 0.05, True)):
+        agent = np.zeros(6 * sr, np.int16)
+        agent[round(1.5 * sr):round(2.1 * sr)] = 3000
+        agent[round((2.1 + silent_s) * sr):round(4.0 * sr)] = 3000
+        rec = Recording(user=np.zeros_like(agent), agent=agent, sample_rate=sr)
+        (overlap,) = measure(truth, rec).overlaps
+        assert overlap.over_agent and overlap.stopped is stopped
+        # Sounding again soon after a real stop is a resumption.
+        assert overlap.resumed is stopped

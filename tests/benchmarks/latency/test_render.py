@@ -1,4 +1,5 @@
-"""Rendering: the real hibari user voice laid out on a timeline with sample-accurate ground truth, cached."""
+"""Rendering: user turns (hesitations cut from one synthesis), overlaps and a room-noise floor, with sample-accurate
+ground truth, cached."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,19 +8,27 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.latency.render import SAMPLE_RATE, render, trim
-from benchmarks.latency.scenario import parse_scenario
+from benchmarks.latency.render import (CUT_QUIET_DB, LEVEL, SAMPLE_RATE, find_cut, hibari_user_voice, render,
+                                       render_samples, speak_turn, trim)
+from benchmarks.latency.scenario import ScenarioError, parse_scenario
+from benchmarks.latency.sounds import COUGH_S, NOISE_DBFS, dbfs, room_noise
+from perception.audio import float_to_int16
 
 SCRIPT = """\
 agent_latency 1.0
 pause 0.5
-user: Hello there.
-hesitate 0.4
-user: How are you?
+user: I went to the doctor because
+hesitate 0.8
+user: my back has been hurting.
 pause 1.0
 user: Fine.
 interrupt after 0.5
 user: Stop.
+backchannel after 0.6: yeah
+cough after 1.2
+pause 0.5
+user: Okay then.
+false_interrupt after 0.7: hmm
 silence 2
 """
 
@@ -30,38 +39,139 @@ def rendered(tmp_path_factory: pytest.TempPathFactory):
     return render(parse_scenario(SCRIPT, "demo.txt"), cache), cache
 
 
-def _speech_bounds(audio: np.ndarray, start_s: float, stop_s: float) -> tuple[float, float]:
-    """First and last non-silent sample between two times (the renderer writes exact zeros elsewhere)."""
+def _speech_only(audio: np.ndarray) -> np.ndarray:
+    """The render minus its (deterministic) noise floor: exact zeros wherever nothing was placed."""
+    return audio.astype(np.int32) - float_to_int16(room_noise(len(audio), NOISE_DBFS))
+
+
+def _bounds(speech: np.ndarray, start_s: float, stop_s: float) -> tuple[float, float]:
     a, b = round(start_s * SAMPLE_RATE), round(stop_s * SAMPLE_RATE)
-    loud = np.flatnonzero(audio[a:b] != 0) + a
+    loud = np.flatnonzero(speech[a:b] != 0) + a
     return loud[0] / SAMPLE_RATE, (loud[-1] + 1) / SAMPLE_RATE
 
 
-def test_ground_truth_is_where_the_speech_really_is(rendered) -> None:
+def test_ground_truth_is_where_the_speech_and_the_overlaps_really_are(rendered) -> None:
     result, _ = rendered
     audio, sr = sf.read(str(result.media), dtype="int16")
-    assert sr == SAMPLE_RATE and audio.ndim == 1
     truth = result.truth
-    assert len(truth.turns) == 3 and len(audio) == round(truth.duration_s * SAMPLE_RATE)
-    segments = [seg for turn in truth.turns for seg in turn.segments]
-    befores = [0.0] + [b for _, b in segments]
-    afters = [a for a, _ in segments[1:]] + [truth.duration_s]
-    for (start, end), before, after in zip(segments, befores, afters):
-        found = _speech_bounds(audio, before, after)
-        assert abs(found[0] - start) <= 1 / SAMPLE_RATE
-        assert abs(found[1] - end) <= 1 / SAMPLE_RATE
-    assert truth.turns[0].start_s == 0.5
+    assert sr == SAMPLE_RATE and audio.ndim == 1 and len(audio) == round(truth.duration_s * SAMPLE_RATE)
+    assert len(truth.turns) == 4 and [o.kind for o in truth.overlaps] == ["backchannel", "cough", "false_interrupt"]
+    sounds = sorted([seg for turn in truth.turns for seg in turn.segments] +
+                    [(o.start_s, o.end_s) for o in truth.overlaps])
+    speech = _speech_only(audio)
+    befores = [0.0] + [b for _, b in sounds]
+    afters = [a for a, _ in sounds[1:]] + [truth.duration_s]
+    for (start, end), before, after in zip(sounds, befores, afters):
+        found = _bounds(speech, before, after)
+        assert abs(found[0] - start) <= 1.5 / SAMPLE_RATE and abs(found[1] - end) <= 1.5 / SAMPLE_RATE  # a sample
+    assert truth.turns[0].start_s == 0.5 and truth.noise_dbfs == NOISE_DBFS
 
 
-def test_hesitation_interrupt_and_silence_timing(rendered) -> None:
+def test_timing_of_hesitations_interruptions_overlaps_and_silence(rendered) -> None:
     truth = rendered[0].truth
-    first, second, third = truth.turns
-    assert len(first.segments) == 2 and first.text == "Hello there. How are you?"
-    assert first.segments[1][0] - first.segments[0][1] == pytest.approx(0.4, abs=1e-4)
+    first, second, third, fourth = truth.turns
+    assert first.text == "I went to the doctor because my back has been hurting." and len(first.segments) == 2
+    assert first.segments[1][0] - first.segments[0][1] == pytest.approx(0.8, abs=1e-4)
     assert second.start_s - first.end_s == pytest.approx(1.0, abs=1e-4)
-    assert third.interrupt and not second.interrupt
+    assert third.interrupt and not second.interrupt and not fourth.interrupt
     assert third.start_s - second.end_s == pytest.approx(1.0 + 0.5, abs=1e-4)
-    assert truth.silences == ((third.end_s, pytest.approx(third.end_s + 2.0, abs=1e-4)),)
+    backchannel, cough, false = truth.overlaps
+    assert backchannel.start_s - third.end_s == pytest.approx(1.0 + 0.6, abs=1e-4)   # from the answered turn
+    assert cough.start_s - third.end_s == pytest.approx(1.0 + 1.2, abs=1e-4)
+    assert cough.end_s - cough.start_s == pytest.approx(COUGH_S, abs=1e-4)
+    assert backchannel.after_turn == cough.after_turn == 2 and false.after_turn == 3
+    assert (backchannel.text, false.text, backchannel.level_db) == ("yeah", "hmm", -9.0)
+    assert fourth.start_s - cough.end_s == pytest.approx(0.5, abs=1e-4)               # pauses follow the last sound
+    assert false.start_s - fourth.end_s == pytest.approx(1.7, abs=1e-4)
+    assert truth.silences == ((false.end_s, pytest.approx(false.end_s + 2.0, abs=1e-4)),)
+
+
+def test_levels_user_lines_at_one_peak_backchannels_softer(rendered) -> None:
+    result, _ = rendered
+    audio, _ = sf.read(str(result.media), dtype="int16")
+    speech = _speech_only(audio)
+
+    def peak(a: float, b: float) -> float:
+        return float(np.abs(speech[round(a * SAMPLE_RATE):round(b * SAMPLE_RATE)]).max()) / 32768
+
+    truth = result.truth
+    assert peak(truth.turns[0].start_s, truth.turns[0].end_s) == pytest.approx(LEVEL, abs=1e-3)
+    backchannel, cough, false = truth.overlaps
+    assert peak(backchannel.start_s, backchannel.end_s) == pytest.approx(LEVEL * 10 ** (-9 / 20), abs=1e-3)
+    assert peak(cough.start_s, cough.end_s) == pytest.approx(LEVEL, abs=1e-3)
+    assert peak(false.start_s, false.end_s) == pytest.approx(LEVEL, abs=1e-3)
+
+
+def test_the_room_noise_floor_is_pinkish_at_minus_50_dbfs(rendered) -> None:
+    result, _ = rendered
+    audio, _ = sf.read(str(result.media), dtype="int16")
+    quiet = audio[:round(0.5 * SAMPLE_RATE)].astype(np.float64) / 32768   # the opening pause: noise alone
+    assert np.count_nonzero(quiet) > 0.9 * len(quiet)
+    assert dbfs(quiet) == pytest.approx(-50.0, abs=1.5)
+    noise = room_noise(10 * SAMPLE_RATE)
+    assert dbfs(noise) == pytest.approx(NOISE_DBFS, abs=0.01) and np.array_equal(noise, room_noise(10 * SAMPLE_RATE))
+    power = np.abs(np.fft.rfft(noise)) ** 2
+    freqs = np.fft.rfftfreq(len(noise), 1 / SAMPLE_RATE)
+    assert power[(freqs > 100) & (freqs < 500)].mean() > 10 * power[(freqs > 2000) & (freqs < 4000)].mean()
+    assert power[freqs > 6000].mean() < 1e-3 * power[(freqs > 100) & (freqs < 500)].mean()
+
+
+def test_a_hesitation_is_cut_from_one_synthesis_in_the_gap_after_the_conjunction() -> None:
+    synth = hibari_user_voice()
+    texts = ["My sister called me last night and", "we talked for hours."]
+    first, second = speak_turn(texts, synth)
+    whole = trim(synth("My sister called me last night and: we talked for hours."))
+    # Both fragments are the whole sentence's own samples: the first a prefix, the second a suffix.
+    assert np.array_equal(first, whole[:len(first)])
+    assert np.array_equal(second, whole[len(whole) - len(second):])
+    # What was cut away between them is a pause (the gap after "and"), not a word.
+    gap = whole[len(first):len(whole) - len(second)]
+    assert len(gap) >= 0.1 * SAMPLE_RATE
+    assert dbfs(gap) < dbfs(whole) + CUT_QUIET_DB / 2
+    # Synthesized alone, the first fragment is another, finished sentence: the cut keeps the continuation.
+    assert not np.array_equal(trim(synth(texts[0])), first)
+
+
+def _tone_synth(text: str) -> np.ndarray:
+    """A stand-in voice: 0.2 s of tone per word, 0.15 s of silence after , : or . and 0.1 s at either end."""
+    sr = SAMPLE_RATE
+    parts = [np.zeros(sr // 10)]
+    for k, word in enumerate(text.split()):
+        parts.append(0.5 * np.sin(np.arange(sr // 5) * (0.05 + 0.01 * k)))
+        if word.endswith((",", ":", ".")):
+            parts.append(np.zeros(round(0.15 * sr)))
+    parts.append(np.zeros(sr // 10))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def test_the_cut_is_the_pause_after_the_fragment_not_the_comma_inside_it() -> None:
+    # "one two, and: three": the comma before "and" pauses as long as the cut mark after it.
+    first, second = speak_turn(["one two, and", "three four"], _tone_synth)
+    word = SAMPLE_RATE // 5
+    assert len(first) == pytest.approx(3 * word + 0.15 * SAMPLE_RATE, abs=0.01 * SAMPLE_RATE)
+    assert len(second) == pytest.approx(2 * word, abs=0.01 * SAMPLE_RATE)
+
+
+def test_three_fragments_and_a_sentence_end_cut_in_order() -> None:
+    parts = speak_turn(["I don't know.", "maybe we could,", "go out"], _tone_synth)
+    word = SAMPLE_RATE // 5
+    assert [round(len(p) / word, 1) for p in parts] == [3.0, 3.0, 2.0]
+
+
+def test_find_cut_falls_back_to_the_quietest_frame_without_a_pause() -> None:
+    sr = SAMPLE_RATE
+    loud = 0.5 * np.sin(np.arange(2 * sr) * 0.05)
+    loud[round(1.2 * sr):round(1.205 * sr)] *= 0.01
+    cut = find_cut(loud.astype(np.float32), estimate=round(1.0 * sr))
+    assert abs(cut - 1.2 * sr) <= 0.01 * sr
+    with pytest.raises(ValueError, match="no room to cut"):
+        find_cut(loud.astype(np.float32), estimate=2 * sr)
+
+
+def test_an_overlap_the_script_is_already_past_is_a_file_line_error() -> None:
+    script = parse_scenario("agent_latency 0.5\nuser: one two\npause 3\ncough after 0.5\npause 1\n", "late.txt")
+    with pytest.raises(ScenarioError, match=r"^late.txt:4: cough after 0.5: the script is already past"):
+        render_samples(script, _tone_synth)
 
 
 def test_render_is_cached_by_script_hash(rendered) -> None:

@@ -1,0 +1,119 @@
+"""Smart Turn v3.2 from the pipecat-ai wheel: located without importing pipecat, Pipecat's features, real scores,
+and one-line errors for a missing file or a model of the wrong shape."""
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import perception.end_of_turn as eot
+from perception.end_of_turn import SmartTurn, bundled_model_path
+from perception.settings import EndOfTurnSettings
+from perception.types import SAMPLE_RATE
+
+PAUSE = np.zeros(SAMPLE_RATE // 5, np.int16)
+"""200 ms of silence: where Pipecat runs the model."""
+
+
+@pytest.fixture(scope="module")
+def smart_turn() -> SmartTurn:
+    model = SmartTurn(EndOfTurnSettings())
+    model.warm_up()
+    return model
+
+
+def test_the_bundled_file_is_found_without_importing_pipecat() -> None:
+    code = ("import sys; from perception.end_of_turn import bundled_model_path; p = bundled_model_path(); "
+            "assert 'pipecat' not in sys.modules; print(p.stat().st_size)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) == 8_679_182 and bundled_model_path().name == "smart-turn-v3.2-cpu.onnx"
+
+
+def test_features_match_pipecats_own_extractor(smart_turn, speak) -> None:
+    reference_path = bundled_model_path().parents[1] / "_whisper_features.py"
+    spec = importlib.util.spec_from_file_location("pipecat_whisper_features", reference_path)
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)  # numpy only: the pipecat package itself is not imported
+    pcm = speak("weather")
+    audio = pcm.astype(np.float32) / 32768.0
+    padded = np.pad(audio, (8 * SAMPLE_RATE - len(audio), 0))
+    expected = reference.compute_whisper_log_mel_features(padded, do_normalize=True)
+    ours = smart_turn.features(pcm)
+    assert ours.shape == (80, 800)
+    np.testing.assert_allclose(ours, expected, atol=1e-4)
+    long = np.tile(pcm, 4)  # > 8 s: only the last 8 s count
+    np.testing.assert_array_equal(smart_turn.features(long), smart_turn.features(long[-8 * SAMPLE_RATE:]))
+
+
+def test_a_finished_sentence_scores_above_the_same_one_cut_mid_clause(smart_turn, speak) -> None:
+    # One synthesis, cut: a TTS voice reads every fragment synthesized alone as finished.
+    pcm = speak("weather")  # "The weather was lovely this morning, so we walked along the river."
+    finished = smart_turn.score(np.concatenate([pcm, PAUSE]))
+    cuts = [smart_turn.score(np.concatenate([pcm[: int(len(pcm) * f)], PAUSE])) for f in (0.65, 0.75)]
+    assert finished > 0.5, finished
+    assert all(c < 0.2 for c in cuts) and finished > max(cuts) + 0.3, (finished, cuts)
+
+
+def test_scores_are_probabilities_and_the_input_must_be_int16(smart_turn) -> None:
+    assert 0.0 <= smart_turn.score(np.zeros(0, np.int16)) <= 1.0
+    assert 0.0 <= smart_turn.score(np.zeros(SAMPLE_RATE, np.int16)) <= 1.0
+    with pytest.raises(ValueError, match="Smart Turn needs 1-D int16 .* float32"):
+        smart_turn.score(np.zeros(SAMPLE_RATE, np.float32))
+
+
+def test_a_missing_package_or_file_fails_in_one_line_naming_the_package(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(eot.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError) as info:
+        SmartTurn(EndOfTurnSettings())
+    message = str(info.value)
+    assert "pipecat-ai" in message and "pip install --no-deps pipecat-ai==1.14.0" in message and "\n" not in message
+    monkeypatch.undo()
+    monkeypatch.setattr(eot, "BUNDLED_PATH", ("audio", "turn", "gone.onnx"))
+    with pytest.raises(FileNotFoundError, match="this pipecat-ai has no smart-turn-v3.2-cpu.onnx"):
+        bundled_model_path()
+    with pytest.raises(FileNotFoundError, match=f"Smart Turn model not found: {tmp_path / 'x.onnx'}"):
+        SmartTurn(EndOfTurnSettings(model=str(tmp_path / "x.onnx")))
+
+
+def _tiny_onnx(path: Path, frames: int, scalar_out: bool) -> Path:
+    """A model averaging its [batch, 80, frames] input: to [batch, 1] when ``scalar_out``, else to [batch, 80]."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("input_features", TensorProto.FLOAT, ["batch", 80, frames])
+    nodes = [helper.make_node("ReduceMean", ["input_features"], ["mean"], axes=[2], keepdims=0)]
+    if scalar_out:
+        nodes.append(helper.make_node("ReduceMean", ["mean"], ["logits"], axes=[1], keepdims=1))
+    else:
+        nodes[0].output[0] = "logits"
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1] if scalar_out else ["batch", 80])
+    model = helper.make_model(helper.make_graph(nodes, "tiny", [x], [y]), opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_a_model_of_the_wrong_shape_fails_in_one_line_naming_the_package(tmp_path: Path) -> None:
+    messages = []
+    for wrong in (_tiny_onnx(tmp_path / "frames.onnx", 400, True), _tiny_onnx(tmp_path / "out.onnx", 800, False)):
+        with pytest.raises(ValueError) as info:
+            SmartTurn(EndOfTurnSettings(model=str(wrong)))
+        messages.append(str(info.value))
+        assert f"{wrong} is not a Smart Turn v3 model (package pipecat-ai)" in messages[-1] and "\n" not in messages[-1]
+        assert "expected input float [batch, 80, 800] and output [batch, 1]" in messages[-1]
+    assert "got inputs input_features tensor(float) ['batch', 80, 400]" in messages[0]
+    assert "outputs logits tensor(float) ['batch', 80]" in messages[1]
+    right = SmartTurn(EndOfTurnSettings(model=str(_tiny_onnx(tmp_path / "right.onnx", 800, True))))
+    assert isinstance(right.score(np.zeros(SAMPLE_RATE, np.int16)), float)
+
+
+def test_an_unreadable_file_fails_in_one_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(RuntimeError, match=r"cannot load Smart Turn model .*junk.onnx \(package pipecat-ai\)") as info:
+        SmartTurn(EndOfTurnSettings(model=str(junk)))
+    assert "\n" not in str(info.value)
