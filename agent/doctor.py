@@ -82,10 +82,23 @@ def _brain(cfg: Config) -> tuple[Status, str]:
     return status, f"brain endpoint {b.base_url}: serves {names}" + ("" if status == "ok" else f" (not {b.model!r})")
 
 
+def _face(cfg: Config) -> tuple[Status, str]:
+    if not cfg.vision.enabled:
+        return "ok", "face: vision off"
+    from perception.vision import FaceAnalyzer
+
+    try:
+        analyzer = FaceAnalyzer(cfg.vision, cfg.face, cfg.expression)
+    except (OSError, RuntimeError, ValueError) as exc:
+        return "fail", f"face models: {exc}"
+    return "ok", "face models: " + "; ".join(analyzer.sources)
+
+
 def run_doctor(cfg: Config) -> Iterator[tuple[Status, str]]:
     yield _gpu()
     yield _camera()
     yield _microphone()
     yield _asr(cfg)
+    yield _face(cfg)
     yield "ok", f"TTS: {cfg.tts.backend} (voice {cfg.tts.voice})"
     yield _brain(cfg)

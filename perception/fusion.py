@@ -88,8 +88,10 @@ class EmotionFusion:
             confidence = max(cue.expression_confidence, 0.3)
             arousal = EXPRESSION_AROUSAL.get(cue.expression, 0.0) * cue.expression_confidence if cue.expression else None
             seen = "smiling" if cue.smiling else _FACE_WORDS.get(cue.expression or "", cue.expression or "")
-            return CueVote("face", cue.t, cue.valence, arousal, cue.expression, s.face_weight * confidence,
-                           (seen,) if seen else ())
+            # A smile the landmarks see is a smile (for masking) even when the classifier reads the face as neutral.
+            label = "smiling" if cue.smiling and (cue.expression or "") not in _SMILE_LABELS else cue.expression
+            return CueVote("face", cue.t, cue.valence, arousal, label, s.face_weight * confidence,
+                           ((seen,) if seen else ()) + _face_provenance(cue))
         if isinstance(cue, VoiceCue):
             # Prosody says how stirred the person is, barely how pleasant: it votes on arousal only;
             # a short segment gives a shakier estimate.
@@ -205,6 +207,13 @@ class EmotionFusion:
         self._latest.clear()
         self._turns.clear()
         self._minimizing = False
+
+
+def _face_provenance(cue: FaceCue) -> tuple[str, ...]:
+    """Which model said what: "fer2013: happiness 0.94", "landmarks: smile 0.81"."""
+    model = next((src.split(": ", 1)[1] for src in cue.sources if src.startswith("expression: ")), "expression")
+    said = (f"{model}: {cue.expression} {cue.expression_confidence:.2f}",) if cue.expression else ()
+    return said + ((f"landmarks: smile {cue.smile:.2f}",) if cue.smile is not None else ())
 
 
 def _text_confidence(valence: float) -> float:

@@ -73,7 +73,27 @@ class FaceBox:
 
 @dataclass(frozen=True)
 class FaceCue:
-    """What the camera shows of the main face at ``t`` (coordinates relative to the frame, 0..1)."""
+    """What the camera shows of the main face at ``t`` (coordinates relative to the frame, 0..1).
+
+    ``box.score`` is the detector's probability; ``expression`` and ``expression_confidence`` the classifier's
+    smoothed top class; ``smiling``: that class is happiness, or the landmarks show a smile; ``valence``
+    (-1..1) comes from the class scores. With landmarks (``None`` / False without them):
+
+    - ``smile`` 0..1: mouth corners lifted above the lips' centre line (0.5 is the smile threshold);
+      ``mouth_opening``: the inner lips' gap in outer eye-corner distances, ``mouth_open`` when above
+      ``face.mouth_open_above``; ``eye_openness``: eyelid gap over eye width (~0.3 open); ``blink``: the
+      eyes closed and reopened (reported on the frame they reopen); ``brow_raise``: brows' height above the
+      upper eyelids, ``brow_gap``: inner brow ends apart (smaller in a frown), both in eye distances.
+    - ``head_pitch`` (> 0 up), ``head_yaw`` (> 0 toward the image's right), ``head_roll`` (> 0 clockwise),
+      degrees; ``nod`` / ``shake``: a nod or head shake within the last ``face.nod_window_s``.
+    - ``gaze_yaw`` / ``gaze_pitch``: where head and eyes point together (degrees, signs as the head's);
+      ``gaze_offset``: degrees from where this person usually looks; ``gaze_away`` when at least
+      ``face.gaze_away_deg``.
+    - ``points``: a few landmarks (x, y) for an overlay: face outline, brows, eyes, nose, mouth, irises.
+
+    ``sources`` names the models behind the cue, e.g. ``("detector: blazeface-short", "landmarks:
+    face-mesh+iris", "expression: fer2013")``.
+    """
     t: float
     face_present: bool
     face_id: int | None = None
@@ -84,6 +104,24 @@ class FaceCue:
     expression_confidence: float = 0.0
     smiling: bool | None = None
     valence: float | None = None
+    smile: float | None = None
+    mouth_opening: float | None = None
+    mouth_open: bool = False
+    eye_openness: float | None = None
+    blink: bool = False
+    brow_raise: float | None = None
+    brow_gap: float | None = None
+    head_pitch: float | None = None
+    head_yaw: float | None = None
+    head_roll: float | None = None
+    nod: bool = False
+    shake: bool = False
+    gaze_yaw: float | None = None
+    gaze_pitch: float | None = None
+    gaze_offset: float | None = None
+    gaze_away: bool = False
+    points: tuple[tuple[float, float], ...] = ()
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

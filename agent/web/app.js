@@ -11,6 +11,7 @@ const MAX_BUFFERED = 512 * 1024; // skip camera frames while the socket is backe
 const hs = window.hs = {
   state: "idle", connected: false, hello: null, framesSent: 0, jpegSent: 0, samplesScheduled: 0,
   samplesPlayed: 0, outRms: 0, maxOutRms: 0, captions: [], events: 0, errors: [], stops: 0, lastLatencyMs: null,
+  face: null,
 };
 
 let ws = null, capture = null, player = null, camTimer = null, stream = null, muted = false;
@@ -241,7 +242,7 @@ function onJson(m) {
       $("user-emotion").dataset.valence = m.valence > 0.15 ? "pos" : m.valence < -0.15 ? "neg" : "neu";
       break;
     case "face_cue":
-      $("user-face").textContent = !m.face_present ? "no face" : (m.expression || "face") + (m.smiling ? " · smiling" : "");
+      showFace(m);
       break;
     case "turn": {
       const lat = m.latency_ms || {};
@@ -258,6 +259,52 @@ function onJson(m) {
       break;
     default:
       break;
+  }
+}
+
+// ---- face cues: landmarks over the preview, gauges for smile, gaze and head ------------------
+const clamp1 = (v) => Math.max(-1, Math.min(1, v));
+
+function setDial(id, yaw, pitch, alert) {
+  // The preview is mirrored, so the dial is too: turning to your left moves the dot to your left.
+  const el = $(id);
+  el.style.setProperty("--x", clamp1(-(yaw || 0) / 45));
+  el.style.setProperty("--y", clamp1(-(pitch || 0) / 45));
+  el.classList.toggle("alert", !!alert);
+}
+
+function drawOverlay(m) {
+  const canvas = $("overlay"), video = $("preview");
+  const w = canvas.clientWidth, h = canvas.clientHeight;
+  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+  const g = canvas.getContext("2d");
+  g.clearRect(0, 0, w, h);
+  if (!m.face_present || !m.points || !m.points.length || !video.videoWidth) return;
+  // Points are relative to the whole camera frame; the preview covers the box (object-fit: cover).
+  const s = Math.max(w / video.videoWidth, h / video.videoHeight);
+  const ox = (w - video.videoWidth * s) / 2, oy = (h - video.videoHeight * s) / 2;
+  g.fillStyle = m.gaze_away ? "#ffb35c" : "#4cd6a0";
+  for (const [x, y] of m.points) {
+    g.beginPath();
+    g.arc(ox + x * video.videoWidth * s, oy + y * video.videoHeight * s, 1.8, 0, 2 * Math.PI);
+    g.fill();
+  }
+}
+
+function showFace(m) {
+  hs.face = m;
+  $("user-face").textContent = !m.face_present ? "no face" : (m.expression || "face") + (m.smiling ? " · smiling" : "");
+  drawOverlay(m);
+  const read = m.face_present && m.smile != null;
+  $("face-gauges").classList.toggle("off", !read);
+  if (!read) return;
+  $("g-smile").value = m.smile;
+  setDial("g-gaze", m.gaze_yaw, m.gaze_pitch, m.gaze_away);
+  $("g-gaze-text").textContent = m.gaze_away ? "away" : "with you";
+  setDial("g-head", m.head_yaw, m.head_pitch, m.nod || m.shake);
+  $("g-head-text").textContent = m.nod ? "nodding" : m.shake ? "shaking" : Math.abs(m.head_yaw) > 25 ? "turned" : "level";
+  for (const [id, on] of [["c-nod", m.nod], ["c-shake", m.shake], ["c-mouth", m.mouth_open], ["c-blink", m.blink]]) {
+    $(id).classList.toggle("on", !!on);
   }
 }
 

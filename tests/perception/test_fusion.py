@@ -161,6 +161,15 @@ def test_a_smile_over_sad_news_is_masking_never_joy_and_the_reason_names_the_evi
     assert state.reason == "words: negative (doctor, results); face: smiling; likely masking"
 
 
+def test_a_smile_only_the_landmarks_see_is_still_masking_and_each_model_is_named():
+    polite = FaceCue(1.0, True, 1, expression="neutral", expression_confidence=0.6, smiling=True, valence=0.0,
+                     smile=0.72, sources=("detector: blazeface-auto", "expression: fer2013"))
+    state = fuse(polite, said("The doctor called about my results.", t=2.0))
+    assert state.masking and state.reason.endswith("face: smiling; likely masking")
+    face = next(v for v in state.provenance if v.source == "face")
+    assert face.label == "smiling" and face.evidence == ("smiling", "fer2013: neutral 0.60", "landmarks: smile 0.72")
+
+
 def test_good_news_with_a_smile_is_joy_not_masking():
     state = fuse(smile(t=1.0), said("I got the job I wanted!", t=2.0))
     assert not state.masking and state.label == "happy" and state.valence > 0.5

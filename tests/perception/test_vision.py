@@ -52,7 +52,7 @@ def test_what_is_not_an_image_is_refused_naming_why(frame, message):
         normalize_frame(frame, 640)
 
 
-# --- FaceAnalyzer with the embedded default (Haar + smile) ------------------------------------------------
+# --- FaceAnalyzer with the embedded default (BlazeFace + face mesh + irises + FER-2013) ---------------------
 
 def test_finds_the_astronauts_smiling_face():
     cue = analyzer().analyze(astronaut(), 0.0)
@@ -60,6 +60,8 @@ def test_finds_the_astronauts_smiling_face():
     assert 0.3 < cue.box.x + cue.box.w / 2 < 0.55 and cue.box.y < 0.3      # relative: her face, upper middle
     assert cue.expression == "happiness" and cue.smiling and cue.expression_confidence > 0.5
     assert 0 < cue.valence <= 0.7
+    assert 0.5 < cue.box.score < 1.0                                        # a real probability, not Haar's 1.0
+    assert cue.sources == ("detector: blazeface-auto", "landmarks: face-mesh+iris", "expression: fer2013")
 
 
 @pytest.mark.parametrize("convert", [
@@ -80,7 +82,7 @@ def test_a_blank_frame_has_no_face():
 
 
 def test_two_faces_are_counted_the_main_one_keeps_its_id_then_is_lost():
-    a = analyzer(detect_width=640, lost_after_s=1.0)   # the faces are small: detect at full width
+    a = analyzer(lost_after_s=1.0)   # faces ~8% of the frame wide: only the full-range model (auto) finds them
     cues = [a.analyze(two_astronauts(shift), i * 0.2) for i, shift in enumerate((0, 8, 16, 24))]
     assert [c.faces for c in cues] == [2, 2, 2, 2]
     assert [c.face_id for c in cues] == [1, 1, 1, 1]
@@ -105,6 +107,19 @@ def test_resolution_change_mid_stream_keeps_the_face():
 def test_without_an_expression_model_only_the_face_is_reported():
     cue = analyzer(ExpressionSettings(backend="none")).analyze(astronaut(), 0.0)
     assert cue.face_present and cue.expression is None and cue.smiling is None and cue.valence is None
+    assert cue.smile is not None and cue.sources[-1] == "landmarks: face-mesh+iris"
+
+
+def test_without_landmarks_the_box_is_classified_and_no_geometry_is_claimed():
+    cue = analyzer(landmarks=False).analyze(astronaut(), 0.0)
+    assert cue.face_present and cue.expression == "happiness" and cue.smiling
+    assert (cue.smile, cue.head_yaw, cue.gaze_away, cue.nod, cue.points) == (None, None, False, False, ())
+
+
+def test_haar_stays_the_fallback_detector():
+    cue = analyzer(detector="haar").analyze(astronaut(), 0.0)
+    assert cue.face_present and cue.box.score == 1.0 and cue.sources[0] == "detector: haar"
+    assert cue.smile is not None and cue.expression == "happiness"      # the mesh runs on the cascade's box too
 
 
 def test_reset_starts_tracking_afresh():
@@ -117,7 +132,8 @@ def test_reset_starts_tracking_afresh():
 # --- ONNX backends end to end -------------------------------------------------------------------------------
 
 def test_onnx_detector_and_onnx_classifier_through_the_analyzer(tmp_path):
-    face = FaceSettings(detector="onnx", score_threshold=0.5, onnx_path=yunet_model(
+    # Plumbing only: the built model "finds" a face in a gray frame, which the mesh would (rightly) reject.
+    face = FaceSettings(detector="onnx", landmarks=False, onnx_path=yunet_model(
         tmp_path / "y.onnx", faces=((8, 3, 4, 0.9, (0.5, 0.5, np.log(4), np.log(4))),)))
     expression = ExpressionSettings(backend="onnx", input_size=64, onnx_path=classifier_model(
         tmp_path / "e.onnx", rgb_to_class=("", "", ""), bias="sadness"))
