@@ -107,7 +107,7 @@ class Answers:
         self.publish(EventKind.AGENT_SPEECH_STARTED, None, t=max(now, self.player.busy_until))
 
     def transcribe_overheard(self, start: float, pause_t: float) -> None:
-        self._spawn(self._transcribe_overheard(start, pause_t))
+        self.spawn(self._transcribe_overheard(start, pause_t))
 
     async def _transcribe_overheard(self, start: float, pause_t: float) -> None:
         audio, offset = self.listener.speech(start, pause_t)
@@ -117,7 +117,7 @@ class Answers:
         self._feed(tt.Heard(pause_t, transcript.text))
 
     def backchannel(self) -> None:
-        self._spawn(self._backchannel())
+        self.spawn(self._backchannel())
 
     async def _backchannel(self) -> None:
         """A short "mm-hm" while the user keeps talking; it does not take the turn."""
@@ -128,7 +128,8 @@ class Answers:
             self.publish(EventKind.BACKCHANNEL, {"text": item[0].text, "duration": len(item[1]) / 16000}, t=start)
             await self.player.play(*item)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` as a task of this session: cancelled when it ends."""
         task = asyncio.get_running_loop().create_task(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)

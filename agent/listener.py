@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Callable
+
+import numpy as np
 
 from agent.config import Config
 from agent.events import EventKind
@@ -54,7 +56,18 @@ class Listener:
         """The media ended at ``t``: close what the VAD has open."""
         return [self._fact(event, now) for event in self.vad.flush(t)]
 
-    def speech(self, start: float, pause_t: float) -> tuple[Any, float]:
+    async def end_of_turn(self, start: float, now: float) -> float | None:
+        """The acoustic end-of-turn model's probability that the turn from ``start`` to ``now`` is complete."""
+        model = self.models.end_of_turn
+        if model is None:
+            return None
+        audio, _ = self.speech(start, now)
+        t0 = time.perf_counter()
+        score = await self.models.run("end_of_turn", model.score, audio)
+        self.metrics.stage("end_of_turn", (time.perf_counter() - t0) * 1000)
+        return score
+
+    def speech(self, start: float, pause_t: float) -> tuple[np.ndarray, float]:
         """A turn's audio from ``start`` (with the pre-roll) to the pause (with a tail), and its timeline offset."""
         t0 = max(0.0, start - self.config.vad.pre_roll_ms / 1000.0)
         return self.audio.slice(t0, pause_t + TAIL_S), t0

@@ -14,6 +14,8 @@ from agent.config import Config
 from dialogue.brains import make_brain
 from dialogue.types import Brain
 from perception.asr import make_transcriber
+from perception.end_of_turn import SmartTurn
+from perception.settings import EndOfTurnSettings
 from speech.tts import make_tts
 from speech.transform import resample, trim_silence
 from speech.types import SpokenAudio, Style, Tts
@@ -28,6 +30,7 @@ class Models:
 
     config: Config
     transcriber: Any
+    end_of_turn: SmartTurn | None
     tts: Tts
     brain: Brain
     lanes: dict[str, ThreadPoolExecutor]
@@ -45,14 +48,17 @@ class Models:
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             asr_f = pool.submit(timed, "asr", lambda: make_transcriber(config.asr))
+            turn_f = pool.submit(timed, "end_of_turn", lambda: _warm_turn(config.end_of_turn))
             tts_f = pool.submit(timed, "tts", lambda: _warm_tts(make_tts(config.tts)))
             brain = timed("brain", lambda: make_brain(config.brain, config.policy))
             transcriber = asr_f.result()
+            end_of_turn = turn_f.result()
             tts = tts_f.result()
         warm = getattr(transcriber, "warm_up", None)
         if callable(warm):
             timed("asr_warm_up", warm)
-        return cls(config=config, transcriber=transcriber, tts=tts, brain=brain, lanes=make_lanes(config), load_s=load_s)
+        return cls(config=config, transcriber=transcriber, end_of_turn=end_of_turn, tts=tts, brain=brain,
+                   lanes=make_lanes(config), load_s=load_s)
 
     async def warm_up_brain(self) -> None:
         """Load and exercise the brain before the first turn (a local LLM loads its weights here)."""
@@ -61,7 +67,7 @@ class Models:
         self.load_s["brain_warm_up"] = time.perf_counter() - t0
 
     async def run(self, lane: str, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking call in its lane: ``vad``, ``asr``, ``tts``, ``vision`` or ``cues``.
+        """Run a blocking call in its lane: ``vad``, ``asr``, ``end_of_turn``, ``tts``, ``vision`` or ``cues``.
 
         Each lane is its own thread pool, so the VAD (which gates everything) never queues behind a
         transcription, and one-thread lanes serialize their model. A call cancelled while still queued
@@ -84,8 +90,16 @@ class Models:
 
 
 def make_lanes(config: Config) -> dict[str, ThreadPoolExecutor]:
-    sizes = {"vad": 1, "asr": 1, "tts": 1, "cues": 1, "vision": config.session.vision_threads}
+    sizes = {"vad": 1, "asr": 1, "end_of_turn": 1, "tts": 1, "cues": 1, "vision": config.session.vision_threads}
     return {name: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"lane-{name}") for name, n in sizes.items()}
+
+
+def _warm_turn(settings: EndOfTurnSettings) -> SmartTurn | None:
+    if not settings.enabled:
+        return None
+    model = SmartTurn(settings)
+    model.warm_up()
+    return model
 
 
 def _warm_tts(tts: Tts) -> Tts:

@@ -31,6 +31,8 @@ from dialogue.memory import DialogueMemory
 from perception.fusion import EmotionFusion
 from perception.types import FaceCue, TextCue, VoiceCue
 
+_END_OF_TURN_EVERY_S = 0.15
+"""How often a pause is re-scored by the end-of-turn model while the turn is undecided."""
 _CUE_KINDS = {FaceCue: EventKind.FACE_CUE, VoiceCue: EventKind.VOICE_CUE, TextCue: EventKind.TEXT_CUE}
 
 
@@ -135,6 +137,7 @@ class Session:
             match command:
                 case tt.Speculate(start, pause_t):
                     answers.prepare("preemptive", start, pause_t)
+                    answers.spawn(self._check_end_of_turn(start, pause_t))
                 case tt.Commit(start, pause_t, early):
                     answers.commit(start, pause_t, early)
                 case tt.Discard(reason, onset):
@@ -152,6 +155,16 @@ class Session:
                 case tt.OverlapIgnored(onset, end, kind):
                     self.metrics.count(f"overlaps_ignored_{kind}")
                     self.publish(EventKind.OVERLAP_IGNORED, {"onset": onset, "end": end, "kind": kind}, t=end)
+
+    async def _check_end_of_turn(self, start: float, pause_t: float) -> None:
+        """Score the pause with the acoustic model until the turn ends or the user goes on."""
+        while self.turn_taker.pause_t == pause_t and self.turn_taker.agent_state == "preparing":
+            async with self.activity.busy():
+                score = await self.listener.end_of_turn(start, self.clock.now())
+            if score is None:
+                return
+            self._feed(tt.EndOfTurnScore(pause_t, score))
+            await self.clock.sleep_until(self.clock.now() + _END_OF_TURN_EVERY_S)
 
     # ---- time ------------------------------------------------------------------------------------------------------
     async def _watch(self) -> None:

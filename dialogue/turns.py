@@ -12,16 +12,18 @@ The rules:
 * **End of turn** is decided in the pause. The answer is prepared :attr:`speculate_after_s`
   into it; the turn ends once the pause has lasted what the evidence asks for:
   ``hold_ms`` when the words trail off mid-clause ("and", "um,", "because", a comma) or when
-  the acoustic end-of-turn model says "not finished" (below ``end_of_turn_low``); ``end_of_turn_pause_ms`` when the acoustic
-  model says "finished" (at or above ``end_of_turn_threshold``) and the words agree;
+  the acoustic end-of-turn model says "not finished" (its last two scores average below
+  ``end_of_turn_low``); ``end_of_turn_pause_ms`` when two checks of the acoustic model say
+  "finished" (averaging ``end_of_turn_threshold`` or more: single scores jump) and the words agree;
   ``fast_endpoint_ms`` after a complete sentence; ``silence_ms`` otherwise. Without the words
   only ``hold_ms`` ends a turn (the answer needs them anyway).
-* **Sound over the agent** is an overlap. Loud, voiced speech (against the user's own running
-  speech level) stops the agent after ``barge_in_ms``; soft or unvoiced sound (a murmured
-  "yeah", a cough) only after ``backchannel_max_ms``; an overlap that ends
+* **Sound over the agent** is an overlap. Speech that has been both as loud as the user's own
+  running speech level and voiced stops the agent once it lasts ``barge_in_ms``; soft or unvoiced
+  sound (a murmured "yeah", a cough) only after ``backchannel_max_ms``; an overlap that ends
   sooner is ignored (noted as a backchannel or noise). A stopped agent resumes where it stopped
-  when the overlap turns out to hold no real words (only backchannels and fillers, none, or more
-  than its length could hold: a recognizer's invention) and was shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
+  when the overlap turns out to hold no real words (only backchannels and fillers, a false start
+  that trails off, none, or more than its length could hold: a recognizer's invention) and was
+  shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
   heard stays in the history) and the overlap becomes the user's new turn.
 * **Initiative**: a backchannel after ``backchannel_after_s`` of unbroken user speech; one
   check-in after ``proactive_silence_s`` of silence while the fused valence is clearly negative.
@@ -193,6 +195,8 @@ _TRAILING_INCOMPLETE = re.compile(
     r"while|i|my|your|our|their|is|was|are|were|i'm|it's|just|you know|i mean|kind of|sort of)|,|-|\.\.\.|…)\W*$",
     re.I)
 _WORD = re.compile(r"[a-z']+(?:-[a-z']+)*")
+_FALSE_START_WORDS = 2
+"""A trailing-off overlap this short ("I...", "so, um") is a false start the user gave up."""
 MAX_WORDS_PER_S = 5.0
 """Faster than anyone speaks (conversational English runs 2-3 words a second)."""
 LEVEL_FLOOR_DB = -60.0
@@ -214,6 +218,13 @@ def is_complete(text: str) -> bool:
     """A finished sentence: final punctuation, and the words before it do not trail off."""
     text = text.strip()
     return bool(text) and text[-1] in ".?!" and not trails_off(text)
+
+
+def no_real_words(text: str, speech_s: float, backchannels: tuple[str, ...]) -> bool:
+    """Speech over the agent that says nothing to answer: backchannels and fillers, a false start that
+    trails off ("I...", "so, um"), or words ``speech_s`` of sound could not hold."""
+    false_start = trails_off(text) and len(_WORD.findall(text.lower())) <= _FALSE_START_WORDS
+    return only_backchannel(text, backchannels) or false_start or not could_say(text, speech_s)
 
 
 def could_say(text: str, speech_s: float) -> bool:
@@ -243,7 +254,8 @@ class _Overlap:
     last_sound: float
     usual_level: float | None  # the user's speech level when it began: what "soft" is measured against
     speech_s: float = 0.0
-    strong_s: float = 0.0      # loud and voiced
+    loud: bool = False         # some of it as loud as the user's usual speech
+    voiced: bool = False       # some of it periodic, like a voice (a cough is not)
     confirmed: bool = False    # the VAD confirmed it as speech
     pause_t: float | None = None
 
@@ -267,7 +279,7 @@ class TurnTaker:
         self._pause_t: float | None = None
         self._speculated = False
         self._heard: dict[float, str] = {}
-        self._eot: dict[float, float] = {}
+        self._eot: dict[float, list[float]] = {}  # the acoustic model's scores of each pause, in order
         self._overlap: _Overlap | None = None
         self._last_activity = 0.0
         self._speech_since: float | None = None
@@ -287,6 +299,11 @@ class TurnTaker:
     @property
     def agent_state(self) -> str:
         return self.agent.value
+
+    @property
+    def pause_t(self) -> float | None:
+        """When the user's current pause began, while their turn is undecided."""
+        return self._pause_t
 
     @property
     def user_speaking(self) -> bool:
@@ -353,7 +370,8 @@ class TurnTaker:
         """How long the pause at ``pause_t`` must last before the turn is over, given the evidence so far."""
         p = self.policy
         text = self._heard.get(pause_t)
-        score = self._eot.get(pause_t)
+        scores = self._eot.get(pause_t, [])[-2:]
+        score = sum(scores) / len(scores) if scores else None
         if self.speculate_after_s is None and text is None:
             return self.silence_ms  # nothing transcribes in the pause: silence alone decides
         if text is None or trails_off(text):
@@ -361,7 +379,7 @@ class TurnTaker:
         if score is not None:
             if score < p.end_of_turn_low:
                 return p.hold_ms
-            if score >= p.end_of_turn_threshold:
+            if score >= p.end_of_turn_threshold and len(scores) == 2:
                 return min(p.end_of_turn_pause_ms, self.silence_ms)
         if p.fast_endpoint_ms > 0 and is_complete(text):
             return min(p.fast_endpoint_ms, self.silence_ms)
@@ -431,9 +449,8 @@ class TurnTaker:
         overlap = self._overlap
         if self.agent is _Agent.STOPPED and overlap is not None and overlap.pause_t == fact.pause_t:
             self._overlap = None
-            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and (
-                    only_backchannel(fact.text, self.policy.backchannel_words)
-                    or not could_say(fact.text, overlap.speech_s)):
+            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and no_real_words(
+                    fact.text, overlap.speech_s, self.policy.backchannel_words):
                 self.agent = _Agent.SPEAKING
                 return [ResumeAgent(overlap.onset)]
             return self._interrupted(overlap, heard=fact.text)
@@ -447,7 +464,7 @@ class TurnTaker:
             return self._impossible(fact, "probability outside 0..1")
         if fact.pause_t != self._pause_t:
             return []
-        self._eot[fact.pause_t] = fact.probability
+        self._eot.setdefault(fact.pause_t, []).append(fact.probability)
         return self._on_time()
 
     # ---- the agent's playback --------------------------------------------------------------------------------
@@ -504,11 +521,12 @@ class TurnTaker:
             overlap.speech_s += fact.duration
             overlap.last_sound = end
             usual = overlap.usual_level
-            loud = usual is None or fact.level_db >= usual - p.soft_overlap_db
-            if loud and fact.voiced:
-                overlap.strong_s += fact.duration
+            overlap.loud |= usual is None or fact.level_db >= usual - p.soft_overlap_db
+            overlap.voiced |= fact.voiced
+            strong = overlap.loud and overlap.voiced
             if self.agent is _Agent.SPEAKING and (
-                    overlap.strong_s >= self.barge_in_s - 1e-6 or overlap.speech_s * 1000.0 >= p.backchannel_max_ms):
+                    (strong and overlap.speech_s >= self.barge_in_s - 1e-6)
+                    or overlap.speech_s * 1000.0 >= p.backchannel_max_ms):
                 self.agent = _Agent.STOPPED
                 return [StopAgent(overlap.onset)]
             if self.agent is _Agent.STOPPED and overlap.speech_s * 1000.0 >= p.false_interruption_ms:
@@ -520,7 +538,7 @@ class TurnTaker:
         quiet = end - overlap.last_sound
         if self.agent is _Agent.SPEAKING and quiet * 1000.0 >= p.overlap_gap_ms:
             self._overlap = None
-            kind = "backchannel" if overlap.strong_s > 0 or overlap.confirmed else "noise"
+            kind = "backchannel" if overlap.voiced or overlap.confirmed else "noise"
             return [OverlapIgnored(overlap.onset, overlap.last_sound, kind)]
         if self.agent is _Agent.STOPPED and (
                 (not overlap.confirmed and quiet * 1000.0 >= p.overlap_gap_ms) or quiet >= _SILENT_RESUME_S):

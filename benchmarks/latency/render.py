@@ -26,7 +26,7 @@ from speech.transform import shift_voice
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 USER_SEMITONES = -3.0
 LEVEL = 0.7
 """Peak of every user turn (full scale 1.0); overlaps are set relative to it."""
@@ -190,9 +190,28 @@ def _level(samples: np.ndarray, peak: float, level_db: float = 0.0) -> np.ndarra
     return float_to_int16(samples * (LEVEL * 10 ** (level_db / 20) / peak))
 
 
-def _overlap_sound(step: Step, synth: Synth) -> np.ndarray:
-    sound = cough(seed=step.line) if step.kind == "cough" else trim(synth(step.text))
-    return _level(sound, float(np.max(np.abs(sound))), step.level_db)
+def speech_level_db(samples: np.ndarray) -> float:
+    """How loud a voice is where it sounds: the 75th percentile of its 32 ms frames' RMS, in dBFS.
+
+    Peaks mislead: a hummed "mm-hm" at a line's peak is as loud as the line's vowels all through,
+    where speech dips between words; this compares like with like.
+    """
+    frame = round(0.032 * SAMPLE_RATE)
+    count = max(1, len(samples) // frame)
+    x = np.asarray(samples[:count * frame], dtype=np.float64) / 32768.0
+    rms = np.sqrt(np.mean(np.square(x.reshape(count, -1)), axis=1))
+    return float(np.percentile(20 * np.log10(np.maximum(rms, 1e-9)), 75))
+
+
+def _overlap_sound(step: Step, synth: Synth, line_level_db: float) -> np.ndarray:
+    """A cough at a line's peak; spoken sounds ``level_db`` below (or above) the user's lines, by loudness."""
+    if step.kind == "cough":
+        sound = cough(seed=step.line)
+        return _level(sound, float(np.max(np.abs(sound))), step.level_db)
+    sound = trim(synth(step.text))
+    at_peak = _level(sound, float(np.max(np.abs(sound))))
+    gain_db = min(line_level_db + step.level_db - speech_level_db(at_peak), 20 * np.log10(1 / LEVEL))
+    return _level(sound, float(np.max(np.abs(sound))), gain_db)
 
 
 def render_samples(scenario: Scenario, synth: Synth,
@@ -203,6 +222,7 @@ def render_samples(scenario: Scenario, synth: Synth,
     turns: list[TrueTurn] = []
     overlaps: list[TrueOverlap] = []
     silences: list[tuple[float, float]] = []
+    line_levels: list[float] = []  # how loud each user line came out (speech_level_db)
     cursor = last_turn_end = 0  # in samples
     interrupt = False
     steps = scenario.steps
@@ -221,6 +241,7 @@ def render_samples(scenario: Scenario, synth: Synth,
             for k, fragment in enumerate(fragments):
                 cursor += round(gaps[k - 1] * SAMPLE_RATE) if k else 0
                 pieces.append((cursor, _level(fragment, peak)))
+                line_levels.append(speech_level_db(pieces[-1][1]))
                 segments.append((cursor / SAMPLE_RATE, (cursor + len(fragment)) / SAMPLE_RATE))
                 cursor += len(fragment)
             turns.append(TrueTurn(len(turns), segments[0][0], segments[-1][1], " ".join(texts), tuple(segments),
@@ -235,7 +256,7 @@ def render_samples(scenario: Scenario, synth: Synth,
             if step.kind == "interrupt":
                 interrupt = True
             else:
-                sound = _overlap_sound(step, synth)
+                sound = _overlap_sound(step, synth, float(np.median(line_levels)))
                 pieces.append((cursor, sound))
                 overlaps.append(TrueOverlap(step.kind, cursor / SAMPLE_RATE, (cursor + len(sound)) / SAMPLE_RATE,
                                             step.text, step.level_db, len(turns) - 1))

@@ -10,7 +10,8 @@ Format (one directive per line, ``#`` starts a comment)::
     hesitate 0.8           # a mid-turn pause: the next `user:` line continues the same turn (the lines are
                            # spoken as one sentence and cut apart, so each fragment ends mid-sentence)
     interrupt after 0.8    # the next `user:` line starts 0.8 s after the agent is expected to start answering
-    backchannel after 0.9: yeah         # a soft listener word over the agent's answer (default -9 dB re a user line)
+    backchannel after 0.9: yeah         # a soft listener word over the agent's answer (default -9 dB re a user line,
+                                        # by loudness: render.speech_level_db)
     cough after 1.4                     # a synthetic cough over the agent's answer (default 0 dB)
     false_interrupt after 1.0: hmm      # a short sound at full level, then nothing (default 0 dB)
     backchannel after 0.9 -12dB: mm-hm  # any of the three takes an optional level in dB re a user line

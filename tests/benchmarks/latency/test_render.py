@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from benchmarks.latency.render import (CUT_QUIET_DB, LEVEL, SAMPLE_RATE, find_cut, hibari_user_voice, render,
-                                       render_samples, speak_turn, trim)
+                                       render_samples, speak_turn, speech_level_db, trim)
 from benchmarks.latency.scenario import ScenarioError, parse_scenario
 from benchmarks.latency.sounds import COUGH_S, NOISE_DBFS, dbfs, room_noise
 from perception.audio import float_to_int16
@@ -86,20 +86,28 @@ def test_timing_of_hesitations_interruptions_overlaps_and_silence(rendered) -> N
     assert truth.silences == ((false.end_s, pytest.approx(false.end_s + 2.0, abs=1e-4)),)
 
 
-def test_levels_user_lines_at_one_peak_backchannels_softer(rendered) -> None:
+def test_user_lines_at_one_peak_and_sounds_over_the_agent_at_their_loudness(rendered) -> None:
     result, _ = rendered
     audio, _ = sf.read(str(result.media), dtype="int16")
     speech = _speech_only(audio)
 
-    def peak(a: float, b: float) -> float:
-        return float(np.abs(speech[round(a * SAMPLE_RATE):round(b * SAMPLE_RATE)]).max()) / 32768
+    def span(a: float, b: float) -> np.ndarray:
+        return speech[round(a * SAMPLE_RATE):round(b * SAMPLE_RATE)]
 
     truth = result.truth
-    assert peak(truth.turns[0].start_s, truth.turns[0].end_s) == pytest.approx(LEVEL, abs=1e-3)
+    line = span(truth.turns[0].start_s, truth.turns[0].end_s)
+    assert float(np.abs(line).max()) / 32768 == pytest.approx(LEVEL, abs=1e-3)
     backchannel, cough, false = truth.overlaps
-    assert peak(backchannel.start_s, backchannel.end_s) == pytest.approx(LEVEL * 10 ** (-9 / 20), abs=1e-3)
-    assert peak(cough.start_s, cough.end_s) == pytest.approx(LEVEL, abs=1e-3)
-    assert peak(false.start_s, false.end_s) == pytest.approx(LEVEL, abs=1e-3)
+
+    def lines_before(overlap) -> float:
+        """The user's usual loudness so far: the median of their fragments' levels."""
+        return float(np.median([speech_level_db(span(a, b)) for t in truth.turns for a, b in t.segments
+                                if b <= overlap.start_s]))
+
+    assert speech_level_db(span(backchannel.start_s, backchannel.end_s)) == pytest.approx(
+        lines_before(backchannel) - 9.0, abs=0.5)
+    assert float(np.abs(span(cough.start_s, cough.end_s)).max()) / 32768 == pytest.approx(LEVEL, abs=1e-3)
+    assert speech_level_db(span(false.start_s, false.end_s)) == pytest.approx(lines_before(false), abs=0.5)
 
 
 def test_the_room_noise_floor_is_pinkish_at_minus_50_dbfs(rendered) -> None:
