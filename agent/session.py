@@ -64,7 +64,8 @@ class Session:
         self.pump = MediaPump(source, self.clock, self.activity, self.metrics, fast=fast,
                               audio_queue=config.session.audio_queue, video_queue=config.session.video_queue)
         self.listener = Listener(config, models, self.metrics, self.publish, recorder)
-        self.vision = VisionLoop(config, models, self.context, self.metrics, self.publish, self.add_cue)
+        self.vision = VisionLoop(config, models, self.context, self.metrics, self.publish, self.add_cue,
+                                 deciding=lambda: self.turn_taker.agent_state in ("preparing", "committed"))
         self.answers = Answers(config, models, self.clock, self.player, self.metrics, self.activity, self.context,
                                self.fusion, self.listener, self.publish, self.add_cue, self._feed)
         self._stop = asyncio.Event()
@@ -125,6 +126,8 @@ class Session:
 
     def add_cue(self, cue: FaceCue | VoiceCue | TextCue) -> None:
         self.publish(_CUE_KINDS[type(cue)], cue, t=cue.t)
+        if isinstance(cue, FaceCue) and cue.face_present:
+            self._feed(tt.FaceSignal(cue.t, nod=cue.nod, gaze_away=cue.gaze_away, mouth_open=cue.mouth_open))
         self.context.add_cue(cue)
         state = self.fusion.add(cue)
         self.context.add_cue(state)

@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import av
 import numpy as np
@@ -23,12 +23,103 @@ from speech.types import Style, Tts
 
 SR = 16000
 USER_SEMITONES = -4.0  # the synthetic user speaks lower than the agent's voice
-RENDER_VERSION = 2     # bump when rendering changes, so cached media is rebuilt
+RENDER_VERSION = 3     # bump when rendering changes, so cached media is rebuilt
+
+
+TRIM_FRACTION = 0.01
+"""Speech starts/ends where |sample| first/last reaches this fraction of the utterance's peak."""
+CUT_FRAME_S = 0.01
+CUT_AFTER_S = 0.6
+"""How far after its estimate a hesitation's cut is looked for."""
+CUT_QUIET_DB = -40.0
+"""A frame this far below the utterance's loudest frame is a pause between words."""
+
+Synth = Callable[[str], np.ndarray]
+"""Text -> float32 mono speech at 16 kHz (leading/trailing silence allowed; it is trimmed)."""
+
+
+def trim(samples: np.ndarray, peak: float | None = None) -> np.ndarray:
+    """The span from the first to the last sample reaching TRIM_FRACTION of ``peak`` (default: its own peak)."""
+    mag = np.abs(samples)
+    peak = (float(mag.max()) if len(mag) else 0.0) if peak is None else peak
+    loud = np.flatnonzero(mag >= peak * TRIM_FRACTION) if peak > 0 else np.zeros(0, dtype=int)
+    if not len(loud):
+        raise ValueError("synthesized utterance is silent")
+    return samples[loud[0]:loud[-1] + 1]
+
+
+def _continuation(fragment: str) -> str:
+    """The fragment as synthesized inside the whole sentence: a colon where it breaks off mid-sentence.
+
+    The voice pauses at a colon without ending the sentence, so the cut gets a gap to fall in right after
+    the fragment's last word (after a comma or nothing, hibari runs "and I" together and often pauses
+    before the conjunction instead). A fragment that ends a sentence keeps its own punctuation.
+    """
+    if fragment.endswith((".", "!", "?", "…")):
+        return fragment
+    return fragment.rstrip(" ,;:—-") + ":"
+
+
+def find_cut(whole: np.ndarray, estimate: int, lower: int = 0) -> int:
+    """Where to cut ``whole`` after sample ``estimate``: the middle of the longest pause (a run of quiet
+    CUT_FRAME_S frames, counted whole) that ends after the estimate and starts within CUT_AFTER_S of it, else
+    the quietest frame there; never before ``lower``.
+
+    The estimate (the prefix synthesized alone) falls 0-0.45 s before the prefix's end in the whole sentence;
+    a pause that ends before it is one inside the prefix (the comma in "last month, and").
+    """
+    frame = round(CUT_FRAME_S * SR)
+    count = len(whole) // frame
+    energy = np.mean(np.square(whole[:count * frame].reshape(count, frame), dtype=np.float64), axis=1)
+    level_db = 10 * np.log10(np.maximum(energy, 1e-20) / max(float(energy.max()), 1e-20))
+    lo = max(estimate, lower + frame, frame) // frame
+    hi = min(estimate + round(CUT_AFTER_S * SR), len(whole) - frame) // frame
+    if hi <= lo:
+        raise ValueError(f"no room to cut after {estimate / SR:.2f} s in a {len(whole) / SR:.2f} s "
+                         "utterance")
+    quiet = np.concatenate(([False], level_db < CUT_QUIET_DB, [False]))
+    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+    runs = [(end - start, start, end) for start, end in zip(edges[0::2], edges[1::2]) if start < hi and end > lo]
+    if runs:
+        _, start, end = max(runs)
+        middle = min(max((start + end) / 2, lo), hi)
+    else:
+        middle = lo + int(np.argmin(level_db[lo:hi])) + 0.5
+    return round(middle * frame)
+
+
+def speak_turn(texts: list[str], synth: Synth) -> list[np.ndarray]:
+    """A turn's fragments (float, trimmed, at one level), all cut from ONE synthesis of the joined sentence.
+
+    A TTS voice reads a fragment synthesized alone as a finished sentence; cut from the whole, it ends on a
+    continuation, as a person's does when they hesitate mid-clause. The prefix up to each cut, synthesized
+    alone, estimates where in the whole that cut falls.
+    """
+    if len(texts) == 1:
+        return [trim(synth(texts[0]))]
+    marked = [_continuation(t) for t in texts[:-1]] + [texts[-1]]
+    whole = trim(synth(" ".join(marked)))
+    peak = float(np.max(np.abs(whole)))
+    cuts: list[int] = []
+    for k in range(1, len(texts)):
+        estimate = len(trim(synth(" ".join(marked[:k]))))
+        cuts.append(find_cut(whole, estimate, lower=cuts[-1] + 1 if cuts else 0))
+    fragments = []
+    for text, part in zip(texts, np.split(whole, cuts)):
+        try:
+            fragments.append(trim(part, peak))
+        except ValueError:
+            raise ValueError(f"cutting {' / '.join(texts)!r}: the fragment {text!r} came out silent") from None
+    return fragments
 
 
 @dataclass(frozen=True)
 class Line:
-    """One user utterance: ``text`` (``"|"`` marks a mid-utterance pause of ``hesitation_s``), then silence."""
+    """One user utterance: ``text`` (``"|"`` marks a mid-utterance pause of ``hesitation_s``), then silence.
+
+    A line with pauses is spoken as one sentence and cut at them (:func:`speak_turn`), so each piece ends
+    mid-sentence as a hesitating person's does.
+    """
     text: str
     pause_after_s: float = 4.0
     hesitation_s: float = 0.0
@@ -41,9 +132,10 @@ class Utterance:
     end_s: float
 
 
-def _trim(pcm: np.ndarray, threshold: int = 300) -> np.ndarray:
-    loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > threshold)
-    return pcm[loud[0]: loud[-1] + 1] if loud.size else pcm[:0]
+def _voice(tts: Tts) -> Synth:
+    """The synthetic user's voice as a :data:`Synth` (int16 at 16 kHz)."""
+    return lambda text: resample(shift_voice(tts.synthesize(text, Style(speed=1.05)), tts.sample_rate, USER_SEMITONES),
+                                 tts.sample_rate, SR)
 
 
 def _speak(tts: Tts, text: str, sentence_gap_s: float = 0.25) -> np.ndarray:
@@ -53,8 +145,7 @@ def _speak(tts: Tts, text: str, sentence_gap_s: float = 0.25) -> np.ndarray:
     gap = np.zeros(int(sentence_gap_s * SR), np.int16)
     parts = []
     for i, sentence in enumerate(sentences):
-        raw = tts.synthesize(sentence, Style(speed=1.05))
-        parts += [gap] * bool(i) + [_trim(resample(shift_voice(raw, tts.sample_rate, USER_SEMITONES), tts.sample_rate, SR))]
+        parts += [gap] * bool(i) + [trim(_voice(tts)(sentence))]
     return np.concatenate(parts) if parts else np.zeros(0, np.int16)
 
 
@@ -65,12 +156,13 @@ def render_audio(lines: Sequence[Line], lead_s: float = 0.8) -> tuple[np.ndarray
     truth: list[Utterance] = []
     cursor = len(parts[0])
     for line in lines:
-        for i, piece in enumerate(p.strip() for p in line.text.split("|")):
+        pieces = [p.strip() for p in line.text.split("|")]
+        spoken = [_speak(tts, pieces[0])] if len(pieces) == 1 else speak_turn(pieces, _voice(tts))
+        for i, (piece, voiced) in enumerate(zip(pieces, spoken)):
             if i:
                 gap = np.zeros(int(line.hesitation_s * SR), np.int16)
                 parts.append(gap)
                 cursor += len(gap)
-            voiced = _speak(tts, piece)
             truth.append(Utterance(piece, cursor / SR, (cursor + len(voiced)) / SR))
             parts.append(voiced)
             cursor += len(voiced)
@@ -93,7 +185,8 @@ def _frames(face: np.ndarray, n: int, size: tuple[int, int]) -> Iterator[np.ndar
 
 def write_media(path: Path, pcm: np.ndarray, face: np.ndarray | None = None, fps: int = 10,
                 size: tuple[int, int] = (640, 480)) -> Path:
-    """An MP4 (H.264 + AAC) when a face image is given, else a 16 kHz WAV."""
+    """An MP4 (H.264 + AAC), or a Matroska file with lossless PCM audio for a ``.mkv`` path, when a face image is
+    given; else a 16 kHz WAV."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp" + path.suffix)
     if face is None:
@@ -106,22 +199,27 @@ def write_media(path: Path, pcm: np.ndarray, face: np.ndarray | None = None, fps
         vs = out.add_stream("libx264", rate=fps)
         vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
         vs.options = {"preset": "ultrafast", "crf": "28"}
-        aus = out.add_stream("aac", rate=SR, layout="mono")
+        aus = out.add_stream("pcm_s16le" if path.suffix == ".mkv" else "aac", rate=SR, layout="mono")
         n_frames = int(len(pcm) / SR * fps) + 1
-        for img in _frames(face, n_frames, size):
+        step = 1024
+        sent = 0  # audio samples muxed so far: audio and video go out interleaved in time, as a camera records
+
+        def audio_until(end: int) -> None:
+            nonlocal sent
+            while sent < min(end, len(pcm)):
+                frame = av.AudioFrame.from_ndarray(pcm[sent: sent + step].reshape(1, -1), format="s16", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = SR, sent, Fraction(1, SR)
+                for packet in aus.encode(frame):
+                    out.mux(packet)
+                sent += step
+
+        for k, img in enumerate(_frames(face, n_frames, size)):
+            audio_until(round(k * SR / fps))
             for packet in vs.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
                 out.mux(packet)
         for packet in vs.encode():
             out.mux(packet)
-        step = 1024
-        for i in range(0, len(pcm), step):
-            block = pcm[i: i + step]
-            frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = SR
-            frame.pts = i
-            frame.time_base = Fraction(1, SR)
-            for packet in aus.encode(frame):
-                out.mux(packet)
+        audio_until(len(pcm))
         for packet in aus.encode():
             out.mux(packet)
     tmp.replace(path)

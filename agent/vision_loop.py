@@ -1,4 +1,8 @@
-"""Video in: face and expression cues at the sampled frame rate, and keyframes for the brain, all off the loop."""
+"""Video in: face and expression cues at the sampled frame rate, and keyframes for the brain, all off the loop.
+
+While a turn is being decided (from the pause to the answer's first audio) frames are skipped: on two
+cores a face analysis beside the transcription and the end-of-turn model would delay the answer.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -21,13 +25,15 @@ logger = logging.getLogger(__name__)
 
 class VisionLoop:
     def __init__(self, config: Config, models: Models, context: RollingContext, metrics: Metrics,
-                 publish: Callable[..., None], add_cue: Callable[[FaceCue], None]) -> None:
+                 publish: Callable[..., None], add_cue: Callable[[FaceCue], None],
+                 deciding: Callable[[], bool] = lambda: False) -> None:
         self.config = config
         self.models = models
         self.context = context
         self.metrics = metrics
         self.publish = publish
         self.add_cue = add_cue
+        self.deciding = deciding
         self.faces = FaceAnalyzer(config.vision, config.face, config.expression) if config.vision.enabled else None
         self.keyframes = KeyframeSelector(config.context)
         self._next_t = 0.0
@@ -45,6 +51,9 @@ class VisionLoop:
 
     async def _see(self, frame: VideoFrame) -> None:
         if self.faces is None or frame.t < self._next_t:
+            return
+        if self.deciding():  # the answer's critical path (ASR, end of turn, brain, TTS) has the CPU first
+            self.metrics.count("video_frames_deferred")
             return
         self._next_t = frame.t + 1.0 / self.config.vision.sample_fps
         t0 = time.perf_counter()

@@ -11,7 +11,8 @@ The rules:
   next :class:`Speculate` / :class:`Commit` covers the turn from its first span.
 * **End of turn** is decided in the pause. The answer is prepared :attr:`speculate_after_s`
   into it; the turn ends once the pause has lasted what the evidence asks for:
-  ``hold_ms`` when the words trail off mid-clause ("and", "um,", "because", a comma) or when
+  ``hold_ms`` when the words trail off mid-clause ("and", "um,", "because", a comma), when the
+  face holds the floor (looking away with the mouth open, as people do while searching for a word) or when
   the acoustic end-of-turn model says "not finished" (its last two scores average below
   ``end_of_turn_low``); ``end_of_turn_pause_ms`` when two checks of the acoustic model say
   "finished" (averaging ``end_of_turn_threshold`` or more: single scores jump) and the words agree;
@@ -19,11 +20,12 @@ The rules:
   only ``hold_ms`` ends a turn (the answer needs them anyway).
 * **Sound over the agent** is an overlap. Speech that has been both as loud as the user's own
   running speech level and voiced stops the agent once it lasts ``barge_in_ms``; soft or unvoiced
-  sound (a murmured "yeah", a cough) only after ``backchannel_max_ms``; an overlap that ends
+  sound (a murmured "yeah", a cough) or speech while the user nods along only after
+  ``backchannel_max_ms``; an overlap that ends
   sooner is ignored (noted as a backchannel or noise). A stopped agent resumes where it stopped
-  when the overlap turns out to hold no real words (only backchannels and fillers, a false start
-  that trails off, none, or more than its length could hold: a recognizer's invention) and was
-  shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
+  once the user has stayed quiet ``resume_after_ms`` after an overlap that turned out to hold no real
+  words (only backchannels and fillers, a false start that trails off, none, or more than its length
+  could hold: a recognizer's invention) and was shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
   heard stays in the history) and the overlap becomes the user's new turn.
 * **Initiative**: a backchannel after ``backchannel_after_s`` of unbroken user speech; one
   check-in after ``proactive_silence_s`` of silence while the fused valence is clearly negative.
@@ -94,6 +96,15 @@ class EndOfTurnScore:
 
 
 @dataclass(frozen=True)
+class FaceSignal:
+    """What the face says about the floor at ``t``: a nod (listening), looking away with the mouth open (thinking)."""
+    t: float
+    nod: bool = False
+    gaze_away: bool = False
+    mouth_open: bool = False
+
+
+@dataclass(frozen=True)
 class AgentStarted:
     """The committed answer became audible."""
     t: float
@@ -120,8 +131,8 @@ class Tick:
     valence: float | None = None
 
 
-Fact = (Sound | SpeechStart | SpeechPause | SpeechResume | SpeechEnd | Heard | EndOfTurnScore | AgentStarted
-        | AgentFinished | StopRequest | Tick)
+Fact = (Sound | SpeechStart | SpeechPause | SpeechResume | SpeechEnd | Heard | EndOfTurnScore | FaceSignal
+        | AgentStarted | AgentFinished | StopRequest | Tick)
 
 
 # ---- commands out -----------------------------------------------------------------------------------------------
@@ -256,6 +267,8 @@ class _Overlap:
     speech_s: float = 0.0
     loud: bool = False         # some of it as loud as the user's usual speech
     voiced: bool = False       # some of it periodic, like a voice (a cough is not)
+    nodded: bool = False       # the user nodded along: listening, not taking the floor
+    nothing_said: bool = False  # its words turned out to be none (a backchannel, a filler, a false start)
     confirmed: bool = False    # the VAD confirmed it as speech
     pause_t: float | None = None
 
@@ -281,6 +294,7 @@ class TurnTaker:
         self._heard: dict[float, str] = {}
         self._eot: dict[float, list[float]] = {}  # the acoustic model's scores of each pause, in order
         self._overlap: _Overlap | None = None
+        self._holding_floor = False  # looking away with the mouth open in this pause: still thinking
         self._last_activity = 0.0
         self._speech_since: float | None = None
         self._last_backchannel = -1e9
@@ -374,7 +388,7 @@ class TurnTaker:
         score = sum(scores) / len(scores) if scores else None
         if self.speculate_after_s is None and text is None:
             return self.silence_ms  # nothing transcribes in the pause: silence alone decides
-        if text is None or trails_off(text):
+        if text is None or self._holding_floor or trails_off(text):
             return p.hold_ms
         if score is not None:
             if score < p.end_of_turn_low:
@@ -408,6 +422,7 @@ class TurnTaker:
             overlap = self._overlap or self._new_overlap(t)
             overlap.confirmed = True
             overlap.pause_t = None
+            overlap.nothing_said = False  # they go on: judge the words again at the next pause
             return []
         out: list[Command] = []
         if self.agent in (_Agent.PREPARING, _Agent.COMMITTED):
@@ -418,6 +433,7 @@ class TurnTaker:
         self._speech_since = t
         self._pause_t = None
         self._speculated = False
+        self._holding_floor = False
         return out
 
     def _on_SpeechPause(self, fact: SpeechPause) -> list[Command]:
@@ -448,16 +464,24 @@ class TurnTaker:
     def _on_Heard(self, fact: Heard) -> list[Command]:
         overlap = self._overlap
         if self.agent is _Agent.STOPPED and overlap is not None and overlap.pause_t == fact.pause_t:
-            self._overlap = None
             if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and no_real_words(
                     fact.text, overlap.speech_s, self.policy.backchannel_words):
-                self.agent = _Agent.SPEAKING
-                return [ResumeAgent(overlap.onset)]
+                overlap.nothing_said = True  # resumed once the user has stayed quiet a moment (see _overlap_sound)
+                return self._on_time()
+            self._overlap = None
             return self._interrupted(overlap, heard=fact.text)
         if fact.pause_t != self._pause_t:
             return []  # words of a pause the user has since talked through: the next one covers them
         self._heard[fact.pause_t] = fact.text
         return self._on_time()
+
+    def _on_FaceSignal(self, fact: FaceSignal) -> list[Command]:
+        if self._overlap is not None and fact.nod:
+            self._overlap.nodded = True
+        if self._pause_t is not None and fact.t >= self._pause_t:
+            self._holding_floor = fact.gaze_away and fact.mouth_open
+            return self._on_time()
+        return []
 
     def _on_EndOfTurnScore(self, fact: EndOfTurnScore) -> list[Command]:
         if not 0.0 <= fact.probability <= 1.0:
@@ -506,6 +530,7 @@ class TurnTaker:
         self._speculated = False
         self._heard.clear()
         self._eot.clear()
+        self._holding_floor = False
 
     # ---- overlaps ------------------------------------------------------------------------------------------------
     def _new_overlap(self, t: float) -> _Overlap:
@@ -523,7 +548,7 @@ class TurnTaker:
             usual = overlap.usual_level
             overlap.loud |= usual is None or fact.level_db >= usual - p.soft_overlap_db
             overlap.voiced |= fact.voiced
-            strong = overlap.loud and overlap.voiced
+            strong = overlap.loud and overlap.voiced and not overlap.nodded
             if self.agent is _Agent.SPEAKING and (
                     (strong and overlap.speech_s >= self.barge_in_s - 1e-6)
                     or overlap.speech_s * 1000.0 >= p.backchannel_max_ms):
@@ -541,8 +566,10 @@ class TurnTaker:
             kind = "backchannel" if overlap.voiced or overlap.confirmed else "noise"
             return [OverlapIgnored(overlap.onset, overlap.last_sound, kind)]
         if self.agent is _Agent.STOPPED and (
-                (not overlap.confirmed and quiet * 1000.0 >= p.overlap_gap_ms) or quiet >= _SILENT_RESUME_S):
-            # Too short for the VAD to call it speech, or no words came back in time: nothing was said.
+                (overlap.nothing_said and quiet * 1000.0 >= p.resume_after_ms)
+                or (not overlap.confirmed and quiet * 1000.0 >= p.overlap_gap_ms) or quiet >= _SILENT_RESUME_S):
+            # No real words and the user stays quiet; too short for the VAD to call it speech; or no words came
+            # back in time: nothing was said.
             self._overlap = None
             self.agent = _Agent.SPEAKING
             return [ResumeAgent(overlap.onset)]

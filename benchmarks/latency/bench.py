@@ -28,6 +28,7 @@ class BenchOptions:
     sets: tuple[str, ...] = ()
     repeat: int = 1
     pace: str = "realtime"
+    camera: bool = False
     compare_to: Path | None = None
     cache_dir: Path = DEFAULT_CACHE
     scenario_dir: Path = SCENARIO_DIR
@@ -70,7 +71,7 @@ def run_suite(opts: BenchOptions, progress: Progress) -> dict[str, Any]:
     rendered = []
     for scenario in scenarios:
         progress(f"render {scenario.name}")
-        rendered.append(render(scenario, opts.cache_dir))
+        rendered.append(render(scenario, opts.cache_dir, camera=opts.camera))
     runs: list[MeasuredRun] = []
     for rep in range(opts.repeat):
         for item in rendered:
@@ -81,7 +82,7 @@ def run_suite(opts: BenchOptions, progress: Progress) -> dict[str, Any]:
             measured = measure_run(item, result)
             runs.append(measured)
             progress(f"  {'ok' if measured.run.ok else 'FAILED: ' + measured.run.error}")
-    summary = summarize(runs, suite=opts.suite, pace=opts.pace, repeat=opts.repeat,
+    summary = summarize(runs, suite=opts.suite, pace=opts.pace, repeat=opts.repeat, camera=opts.camera,
                         config=resolved_config(opts.config, opts.sets), config_path=opts.config,
                         overrides=opts.sets, split=opts.split)
     write_outputs(opts.out, summary, runs, load_summary(opts.compare_to) if opts.compare_to else None)

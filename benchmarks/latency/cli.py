@@ -43,6 +43,9 @@ def register(subparsers: Any) -> None:
                    help="instead of replays, microbenchmark VAD, ASR, TTS, face/expression and brain overhead")
     p.add_argument("--pace", choices=("realtime", "fast"), default="realtime",
                    help="replay media at real time (default, what a user experiences) or as fast as compute allows")
+    p.add_argument("--camera", choices=("on", "off"), default="on",
+                   help="on (default, the companion's common case): replay each scenario with a video track of a real "
+                        "face, so face analysis runs beside the answer; off: audio only")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, metavar="DIR",
                    help=f"where rendered scenarios are cached (default {DEFAULT_CACHE})")
     p.add_argument("--scenarios", type=Path, default=SCENARIO_DIR, metavar="DIR",
@@ -116,7 +119,8 @@ def main(args: argparse.Namespace) -> int:
         console.print("bench: --repeat must be at least 1")
         return 2
     opts = BenchOptions(suite=args.suite, split=args.split, out=args.out, config=args.config, sets=tuple(args.sets),
-                        repeat=args.repeat, pace=args.pace, compare_to=args.compare, cache_dir=args.cache,
+                        repeat=args.repeat, pace=args.pace, camera=args.camera == "on", compare_to=args.compare,
+                        cache_dir=args.cache,
                         scenario_dir=args.scenarios)
     try:
         if args.components:

@@ -2,7 +2,7 @@
 
 Each user turn is synthesized with hibari, shifted in pitch, resampled to 16 kHz and trimmed to where its speech
 really is; a turn with hesitations is synthesized once as a whole sentence and cut into its fragments (see
-:func:`speak_turn`). Backchannels and false interruptions are synthesized like user lines at their own level,
+:func:`agent.synth.speak_turn`). Backchannels and false interruptions are synthesized like user lines at their own level,
 coughs are synthetic (:mod:`benchmarks.latency.sounds`). Everything is placed at exact sample offsets over a
 room-noise floor, so the ground truth (start and end of every utterance and overlap) is sample-accurate by
 construction. Renders are cached by script hash.
@@ -13,11 +13,12 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import soundfile as sf
 
+from agent.synth import Synth, speak_turn, trim, write_media
 from benchmarks.latency.scenario import OVERLAP_KINDS, Scenario, ScenarioError, Step
 from benchmarks.latency.sounds import NOISE_DBFS, cough, room_noise
 from perception.audio import float_to_int16, resample
@@ -30,16 +31,6 @@ RENDER_VERSION = 3
 USER_SEMITONES = -3.0
 LEVEL = 0.7
 """Peak of every user turn (full scale 1.0); overlaps are set relative to it."""
-TRIM_FRACTION = 0.01
-"""Speech starts/ends where |sample| first/last reaches this fraction of the utterance's peak."""
-CUT_FRAME_S = 0.01
-CUT_AFTER_S = 0.6
-"""How far after its estimate a hesitation's cut is looked for."""
-CUT_QUIET_DB = -40.0
-"""A frame this far below the utterance's loudest frame is a pause between words."""
-
-Synth = Callable[[str], np.ndarray]
-"""Text -> float32 mono speech at 16 kHz (leading/trailing silence allowed; it is trimmed)."""
 
 
 @dataclass(frozen=True)
@@ -108,81 +99,6 @@ def hibari_user_voice(semitones: float = USER_SEMITONES) -> Synth:
         return resample(wav, tts.sample_rate, SAMPLE_RATE)
 
     return synth
-
-
-def trim(samples: np.ndarray, peak: float | None = None) -> np.ndarray:
-    """The span from the first to the last sample reaching TRIM_FRACTION of ``peak`` (default: its own peak)."""
-    mag = np.abs(samples)
-    peak = (float(mag.max()) if len(mag) else 0.0) if peak is None else peak
-    loud = np.flatnonzero(mag >= peak * TRIM_FRACTION) if peak > 0 else np.zeros(0, dtype=int)
-    if not len(loud):
-        raise ValueError("synthesized utterance is silent")
-    return samples[loud[0]:loud[-1] + 1]
-
-
-def _continuation(fragment: str) -> str:
-    """The fragment as synthesized inside the whole sentence: a colon where it breaks off mid-sentence.
-
-    The voice pauses at a colon without ending the sentence, so the cut gets a gap to fall in right after
-    the fragment's last word (after a comma or nothing, hibari runs "and I" together and often pauses
-    before the conjunction instead). A fragment that ends a sentence keeps its own punctuation.
-    """
-    if fragment.endswith((".", "!", "?", "…")):
-        return fragment
-    return fragment.rstrip(" ,;:—-") + ":"
-
-
-def find_cut(whole: np.ndarray, estimate: int, lower: int = 0) -> int:
-    """Where to cut ``whole`` after sample ``estimate``: the middle of the longest pause (a run of quiet
-    CUT_FRAME_S frames, counted whole) that ends after the estimate and starts within CUT_AFTER_S of it, else
-    the quietest frame there; never before ``lower``.
-
-    The estimate (the prefix synthesized alone) falls 0-0.45 s before the prefix's end in the whole sentence;
-    a pause that ends before it is one inside the prefix (the comma in "last month, and").
-    """
-    frame = round(CUT_FRAME_S * SAMPLE_RATE)
-    count = len(whole) // frame
-    energy = np.mean(np.square(whole[:count * frame].reshape(count, frame), dtype=np.float64), axis=1)
-    level_db = 10 * np.log10(np.maximum(energy, 1e-20) / max(float(energy.max()), 1e-20))
-    lo = max(estimate, lower + frame, frame) // frame
-    hi = min(estimate + round(CUT_AFTER_S * SAMPLE_RATE), len(whole) - frame) // frame
-    if hi <= lo:
-        raise ValueError(f"no room to cut after {estimate / SAMPLE_RATE:.2f} s in a {len(whole) / SAMPLE_RATE:.2f} s "
-                         "utterance")
-    quiet = np.concatenate(([False], level_db < CUT_QUIET_DB, [False]))
-    edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
-    runs = [(end - start, start, end) for start, end in zip(edges[0::2], edges[1::2]) if start < hi and end > lo]
-    if runs:
-        _, start, end = max(runs)
-        middle = min(max((start + end) / 2, lo), hi)
-    else:
-        middle = lo + int(np.argmin(level_db[lo:hi])) + 0.5
-    return round(middle * frame)
-
-
-def speak_turn(texts: list[str], synth: Synth) -> list[np.ndarray]:
-    """A turn's fragments (float, trimmed, at one level), all cut from ONE synthesis of the joined sentence.
-
-    A TTS voice reads a fragment synthesized alone as a finished sentence; cut from the whole, it ends on a
-    continuation, as a person's does when they hesitate mid-clause. The prefix up to each cut, synthesized
-    alone, estimates where in the whole that cut falls.
-    """
-    if len(texts) == 1:
-        return [trim(synth(texts[0]))]
-    marked = [_continuation(t) for t in texts[:-1]] + [texts[-1]]
-    whole = trim(synth(" ".join(marked)))
-    peak = float(np.max(np.abs(whole)))
-    cuts: list[int] = []
-    for k in range(1, len(texts)):
-        estimate = len(trim(synth(" ".join(marked[:k]))))
-        cuts.append(find_cut(whole, estimate, lower=cuts[-1] + 1 if cuts else 0))
-    fragments = []
-    for text, part in zip(texts, np.split(whole, cuts)):
-        try:
-            fragments.append(trim(part, peak))
-        except ValueError:
-            raise ValueError(f"cutting {' / '.join(texts)!r}: the fragment {text!r} came out silent") from None
-    return fragments
 
 
 def _level(samples: np.ndarray, peak: float, level_db: float = 0.0) -> np.ndarray:
@@ -283,20 +199,36 @@ def cache_key(scenario: Scenario) -> str:
     return f"{scenario.name}-{scenario.digest}-v{RENDER_VERSION}{USER_SEMITONES:+g}"
 
 
-def render(scenario: Scenario, cache_dir: Path, synth: Synth | None = None) -> RenderedScenario:
-    """The scenario's WAV and ground truth, rendered once and then read from ``cache_dir``."""
+def camera_face() -> np.ndarray:
+    """The face the camera shows in camera-on runs: a real photograph (scikit-image's astronaut), as BGR."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+
+
+def render(scenario: Scenario, cache_dir: Path, synth: Synth | None = None, camera: bool = False) -> RenderedScenario:
+    """The scenario's media and ground truth, rendered once and then read from ``cache_dir``.
+
+    ``camera``: the companion's common case, the same audio (lossless PCM) beside a 640x480 video of a real face
+    that drifts slightly in the frame, in a Matroska file; else a WAV.
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
     key = cache_key(scenario)
-    media, truth_path = cache_dir / f"{key}.wav", cache_dir / f"{key}.truth.json"
-    if media.exists() and truth_path.exists():
-        truth = GroundTruth.from_json(json.loads(truth_path.read_text(encoding="utf-8")))
-        return RenderedScenario(scenario, media, truth)
-    logger.info("rendering scenario %s", scenario.name)
-    audio, truth = render_samples(scenario, synth or hibari_user_voice())
-    tmp = media.with_suffix(".tmp.wav")
-    sf.write(tmp, audio, SAMPLE_RATE, subtype="PCM_16")
-    tmp.replace(media)
-    tmp_truth = truth_path.with_suffix(".tmp")
-    tmp_truth.write_text(json.dumps(truth.to_json(), indent=2), encoding="utf-8")
-    tmp_truth.replace(truth_path)
-    return RenderedScenario(scenario, media, truth)
+    wav, truth_path = cache_dir / f"{key}.wav", cache_dir / f"{key}.truth.json"
+    if not (wav.exists() and truth_path.exists()):
+        logger.info("rendering scenario %s", scenario.name)
+        audio, truth = render_samples(scenario, synth or hibari_user_voice())
+        tmp = wav.with_suffix(".tmp.wav")
+        sf.write(tmp, audio, SAMPLE_RATE, subtype="PCM_16")
+        tmp.replace(wav)
+        tmp_truth = truth_path.with_suffix(".tmp")
+        tmp_truth.write_text(json.dumps(truth.to_json(), indent=2), encoding="utf-8")
+        tmp_truth.replace(truth_path)
+    truth = GroundTruth.from_json(json.loads(truth_path.read_text(encoding="utf-8")))
+    if not camera:
+        return RenderedScenario(scenario, wav, truth)
+    video = cache_dir / f"{key}.camera.mkv"
+    if not video.exists():
+        audio, _ = sf.read(str(wav), dtype="int16")
+        write_media(video, audio, camera_face())
+    return RenderedScenario(scenario, video, truth)

@@ -127,10 +127,11 @@ def _corpus(scored: list[tuple[float, int]]) -> float | None:
 
 
 def summarize(runs: list[MeasuredRun], *, suite: str, pace: str, repeat: int, config: dict[str, Any],
-              config_path: str | None, overrides: tuple[str, ...], split: str = "all") -> dict[str, Any]:
+              config_path: str | None, overrides: tuple[str, ...], split: str = "all",
+              camera: bool = False) -> dict[str, Any]:
     ok = [r for r in runs if r.run.ok and r.measure]
     summary: dict[str, Any] = {
-        "suite": suite, "split": split, "pace": pace, "repeat": repeat,
+        "suite": suite, "split": split, "pace": pace, "repeat": repeat, "camera": camera,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine_info(),
         "config_file": config_path, "overrides": list(overrides), "config": config,

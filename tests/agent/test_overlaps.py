@@ -15,7 +15,7 @@ SR = 16000
 
 def conversation(tmp_path, overlaps):
     """One user line, then sounds laid over where the agent will be answering (fast replay: ~0.5 s after the line)."""
-    pcm, truth = render_audio([Line("I had a really long and difficult day at work today, honestly.", 9.0)])
+    pcm, truth = render_audio([Line("I had a really long and difficult day at work today.", 9.0)])
     pcm = pcm.astype(np.int32)
     rng = np.random.default_rng(0)
     pcm += rng.normal(0, 100, len(pcm)).astype(np.int32)  # a room-noise floor, about -50 dBFS

@@ -32,7 +32,8 @@ def test_a_long_monologue_gets_a_backchannel_without_taking_the_turn(tmp_path):
     render_conversation([Line("So yesterday I went to the market with my brother and we bought apples and bread "
                               "and cheese and then we walked all the way home along the river talking about our "
                               "plans for the summer holidays and the garden.", 9.0)], media)
-    turns, trace = replay_fast(media, tmp_path, "policy.backchannel_after_s=2.5", "policy.fast_endpoint_ms=0")
+    turns, trace = replay_fast(media, tmp_path, "policy.backchannel_after_s=2.5", "policy.fast_endpoint_ms=0",
+                               "end_of_turn.enabled=false")  # only silence ends this long turn, never a comma
     backchannels = [e for e in trace if e["type"] == "backchannel"]
     speech = next(e for e in trace if e["type"] == "speech_started")
     assert backchannels and backchannels[0]["text"] in ("Mm-hm.", "I see.", "Right.")

@@ -7,7 +7,7 @@ import pytest
 
 from dialogue.settings import PolicySettings
 from dialogue.turns import (AgentFinished, AgentStarted, Backchannel, CheckIn, Commit, Discard, EndOfTurnScore,
-                            Heard, OverlapIgnored, ResumeAgent, Sound, Speculate, SpeechEnd, SpeechPause,
+                            FaceSignal, Heard, OverlapIgnored, ResumeAgent, Sound, Speculate, SpeechEnd, SpeechPause,
                             SpeechResume, SpeechStart, StopAgent, StopRequest, Tick, Transcribe, TurnTaker, could_say, is_complete, no_real_words,
                             only_backchannel, trails_off)
 from perception.settings import VadSettings
@@ -105,11 +105,11 @@ def test_the_answer_is_prepared_early_in_the_pause_and_played_after_a_complete_s
     answer_heard(s, "I had a long day at work.").quiet(0.6)
     t_commit, commit = s.first(Commit)
     assert commit == Commit(start, pause, early=True)
-    assert t_commit - pause == pytest.approx(0.4, abs=CHUNK)
+    assert t_commit - pause == pytest.approx(PolicySettings().fast_endpoint_ms / 1000, abs=CHUNK)
 
 
 @pytest.mark.parametrize("text, needed_ms", [
-    ("I had a long day at work.", 400),       # complete: fast_endpoint_ms
+    ("I had a long day at work.", 500),       # complete: fast_endpoint_ms
     ("I went to the park", 600),              # no final punctuation: silence_ms
     ("and then I thought, um,", 2000),        # mid-clause: hold_ms
     ("because", 2000),
@@ -132,7 +132,7 @@ def test_without_the_words_only_the_hold_ends_a_turn():
 
 
 def test_the_voice_model_shortens_a_finished_turn_and_holds_an_unfinished_one():
-    finished = Script().say(1.0)
+    finished = Script(taker(end_of_turn_pause_ms=200)).say(1.0)
     pause = finished.t
     finished.quiet(0.12)
     answer_heard(finished, "I went to the park").feed(EndOfTurnScore(pause, 0.9)).quiet(0.15)
@@ -145,6 +145,23 @@ def test_the_voice_model_shortens_a_finished_turn_and_holds_an_unfinished_one():
     unfinished.quiet(0.12)
     answer_heard(unfinished, "I have been thinking.").feed(EndOfTurnScore(pause, 0.02)).quiet(2.5)   # one is enough
     assert unfinished.first(Commit)[0] - pause == pytest.approx(2.0, abs=CHUNK)
+
+
+def test_looking_away_with_the_mouth_open_holds_the_floor():
+    s = Script().say(1.0)
+    pause = s.t
+    s.quiet(0.12)
+    answer_heard(s, "I had a long day.").feed(FaceSignal(s.t, gaze_away=True, mouth_open=True)).quiet(2.5)
+    assert s.first(Commit)[0] - pause == pytest.approx(2.0, abs=CHUNK)
+
+
+def test_looking_back_at_the_listener_gives_the_floor_back():
+    s = Script().say(1.0)
+    pause = s.t
+    s.quiet(0.12)
+    answer_heard(s, "I had a long day.").feed(FaceSignal(s.t, gaze_away=True, mouth_open=True)).quiet(0.5)
+    s.feed(FaceSignal(s.t, gaze_away=False, mouth_open=False)).quiet(0.1)
+    assert s.first(Commit)[0] - pause == pytest.approx(0.62, abs=CHUNK + 0.02)
 
 
 def test_without_speculation_silence_alone_ends_the_turn():
@@ -243,6 +260,16 @@ def test_a_quiet_start_that_was_loud_and_voiced_once_stops_at_barge_in_ms():
     assert s.first(StopAgent)[0] - onset == pytest.approx(0.096, abs=CHUNK + 1e-6)
 
 
+def test_speech_with_a_nod_is_a_backchannel_not_a_barge_in():
+    s = speaking()
+    onset = s.t
+    s.feed(Sound(s.t, CHUNK, 0.9, LOUD, True), FaceSignal(s.t, nod=True))
+    s.t += CHUNK
+    s.sound(0.35, 0.9, LOUD, voiced=True).quiet(0.5)   # "yeah, yeah" said aloud while nodding
+    assert not s.commands(StopAgent)
+    assert s.commands(OverlapIgnored)[0].onset == pytest.approx(onset)
+
+
 def test_soft_speech_that_goes_on_stops_the_agent_after_backchannel_max_ms():
     s = speaking()
     onset = s.t
@@ -255,9 +282,21 @@ def test_a_false_interruption_resumes_the_agent():
     onset = s.t
     s.say(0.4)                                   # "hmm", loud
     assert s.commands(StopAgent) and s.commands(Transcribe) == [Transcribe(pytest.approx(onset), pytest.approx(s.t))]
-    s.quiet(0.3).feed(Heard(s.commands(Transcribe)[0].pause_t, "Hmm."))
+    s.quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, "Hmm."))
+    s.quiet(0.2)
+    assert not s.commands(ResumeAgent)                     # they may only be drawing breath
+    s.quiet(0.3)
     assert s.commands(ResumeAgent) == [ResumeAgent(pytest.approx(onset))]
     assert not s.commands(Discard)
+
+
+def test_a_false_start_the_user_goes_on_from_is_a_real_interruption():
+    s = speaking()
+    onset = s.t
+    s.say(0.4).quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, "Actually..."))
+    s.say(1.2)                                             # "... could you just help me make a plan?"
+    assert not s.commands(ResumeAgent)
+    assert s.commands(Discard) == [Discard("user_speech", pytest.approx(onset))]
 
 
 @pytest.mark.parametrize("text, speech_s, nothing", [
@@ -272,7 +311,7 @@ def test_words_a_short_sound_could_not_hold_are_the_recognizer_inventing_them():
     assert could_say("Wait, stop.", 0.5) and not could_say("I'm gonna go through the", 0.3)
     s = speaking()
     s.say(0.3)
-    s.quiet(0.3).feed(Heard(s.commands(Transcribe)[0].pause_t, "I'm gonna go through the"))
+    s.quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, "I'm gonna go through the")).quiet(0.5)
     assert s.commands(ResumeAgent) and not s.commands(Discard)
 
 
@@ -371,12 +410,13 @@ def _random_fact(rng, t, tt):
     pause = tt._pause_t if tt._pause_t is not None and rng.random() < 0.7 else round(jitter, 1)
     if tt.agent_state == "committed" and rng.random() < 0.3:
         return AgentStarted(t)
-    kind = rng.randrange(11)
+    kind = rng.randrange(12)
     return [Sound(t, CHUNK, rng.random(), rng.uniform(-80, -10), rng.random() < 0.5), SpeechStart(jitter),
             SpeechPause(jitter), SpeechResume(jitter), SpeechEnd(jitter),
             Heard(pause, rng.choice(["", "Yeah.", "I went home and", "Stop it.", "Hello."])),
             EndOfTurnScore(pause, rng.uniform(-0.2, 1.2)), AgentStarted(t), AgentFinished(t, rng.random() < 0.7),
-            StopRequest(t), Tick(t, rng.uniform(-1, 1))][kind]
+            StopRequest(t), Tick(t, rng.uniform(-1, 1)),
+            FaceSignal(t, rng.random() < 0.5, rng.random() < 0.5, rng.random() < 0.5)][kind]
 
 
 @pytest.mark.parametrize("seed", range(40))

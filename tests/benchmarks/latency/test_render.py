@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from benchmarks.latency.render import (CUT_QUIET_DB, LEVEL, SAMPLE_RATE, find_cut, hibari_user_voice, render,
-                                       render_samples, speak_turn, speech_level_db, trim)
+from agent.synth import trim
+from benchmarks.latency.render import LEVEL, SAMPLE_RATE, render, render_samples, speech_level_db
 from benchmarks.latency.scenario import ScenarioError, parse_scenario
 from benchmarks.latency.sounds import COUGH_S, NOISE_DBFS, dbfs, room_noise
 from perception.audio import float_to_int16
@@ -124,62 +124,10 @@ def test_the_room_noise_floor_is_pinkish_at_minus_50_dbfs(rendered) -> None:
     assert power[freqs > 6000].mean() < 1e-3 * power[(freqs > 100) & (freqs < 500)].mean()
 
 
-def test_a_hesitation_is_cut_from_one_synthesis_in_the_gap_after_the_conjunction() -> None:
-    synth = hibari_user_voice()
-    texts = ["My sister called me last night and", "we talked for hours."]
-    first, second = speak_turn(texts, synth)
-    whole = trim(synth("My sister called me last night and: we talked for hours."))
-    # Both fragments are the whole sentence's own samples: the first a prefix, the second a suffix.
-    assert np.array_equal(first, whole[:len(first)])
-    assert np.array_equal(second, whole[len(whole) - len(second):])
-    # What was cut away between them is a pause (the gap after "and"), not a word.
-    gap = whole[len(first):len(whole) - len(second)]
-    assert len(gap) >= 0.1 * SAMPLE_RATE
-    assert dbfs(gap) < dbfs(whole) + CUT_QUIET_DB / 2
-    # Synthesized alone, the first fragment is another, finished sentence: the cut keeps the continuation.
-    assert not np.array_equal(trim(synth(texts[0])), first)
-
-
-def _tone_synth(text: str) -> np.ndarray:
-    """A stand-in voice: 0.2 s of tone per word, 0.15 s of silence after , : or . and 0.1 s at either end."""
-    sr = SAMPLE_RATE
-    parts = [np.zeros(sr // 10)]
-    for k, word in enumerate(text.split()):
-        parts.append(0.5 * np.sin(np.arange(sr // 5) * (0.05 + 0.01 * k)))
-        if word.endswith((",", ":", ".")):
-            parts.append(np.zeros(round(0.15 * sr)))
-    parts.append(np.zeros(sr // 10))
-    return np.concatenate(parts).astype(np.float32)
-
-
-def test_the_cut_is_the_pause_after_the_fragment_not_the_comma_inside_it() -> None:
-    # "one two, and: three": the comma before "and" pauses as long as the cut mark after it.
-    first, second = speak_turn(["one two, and", "three four"], _tone_synth)
-    word = SAMPLE_RATE // 5
-    assert len(first) == pytest.approx(3 * word + 0.15 * SAMPLE_RATE, abs=0.01 * SAMPLE_RATE)
-    assert len(second) == pytest.approx(2 * word, abs=0.01 * SAMPLE_RATE)
-
-
-def test_three_fragments_and_a_sentence_end_cut_in_order() -> None:
-    parts = speak_turn(["I don't know.", "maybe we could,", "go out"], _tone_synth)
-    word = SAMPLE_RATE // 5
-    assert [round(len(p) / word, 1) for p in parts] == [3.0, 3.0, 2.0]
-
-
-def test_find_cut_falls_back_to_the_quietest_frame_without_a_pause() -> None:
-    sr = SAMPLE_RATE
-    loud = 0.5 * np.sin(np.arange(2 * sr) * 0.05)
-    loud[round(1.2 * sr):round(1.205 * sr)] *= 0.01
-    cut = find_cut(loud.astype(np.float32), estimate=round(1.0 * sr))
-    assert abs(cut - 1.2 * sr) <= 0.01 * sr
-    with pytest.raises(ValueError, match="no room to cut"):
-        find_cut(loud.astype(np.float32), estimate=2 * sr)
-
-
 def test_an_overlap_the_script_is_already_past_is_a_file_line_error() -> None:
     script = parse_scenario("agent_latency 0.5\nuser: one two\npause 3\ncough after 0.5\npause 1\n", "late.txt")
     with pytest.raises(ScenarioError, match=r"^late.txt:4: cough after 0.5: the script is already past"):
-        render_samples(script, _tone_synth)
+        render_samples(script, lambda text: np.full(SAMPLE_RATE // 2, 0.5, np.float32))
 
 
 def test_render_is_cached_by_script_hash(rendered) -> None:
@@ -201,3 +149,18 @@ def test_trim_and_layout_with_a_known_synth(tmp_path: Path) -> None:
     turn = result.truth.turns[0]
     assert turn.start_s == 0.25  # trimmed speech starts exactly where the pause ends
     assert turn.end_s == pytest.approx(turn.start_s + len(trim(tone)) / SAMPLE_RATE, abs=1e-9)
+
+
+def test_camera_on_is_the_same_audio_beside_a_real_face_video(rendered) -> None:
+    import av
+
+    result, cache = rendered
+    camera = render(result.scenario, cache, camera=True)
+    assert camera.media.suffix == ".mkv" and camera.truth == result.truth
+    with av.open(str(camera.media)) as container:
+        video = container.streams.video[0]
+        assert (video.width, video.height) == (640, 480)
+        container.seek(0)
+        pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
+    wav, _ = sf.read(str(result.media), dtype="int16")
+    assert np.array_equal(pcm[:len(wav)], wav)   # lossless: the ground truth holds to the sample
