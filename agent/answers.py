@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 from typing import Any, Callable, Coroutine
 
 from agent.activity import Activity
@@ -24,6 +25,7 @@ from agent.sinks.players import Player
 from dialogue import turns as tt
 from dialogue.types import Trigger
 from perception.fusion import EmotionFusion
+from perception.incremental import IncrementalTranscriber
 from perception.prosody import VoiceAnalyzer
 from perception.sentiment import SentimentAnalyzer
 from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
@@ -46,6 +48,9 @@ class Answers:
         self.turns: list[dict[str, Any]] = []
         self.current: Response | None = None  # being prepared, committed, spoken or stopped
         self._overheard: dict[tuple[float, float], Transcript] = {}  # words said over the stopped agent, by span
+        self._incremental: IncrementalTranscriber | None = None  # the turn being transcribed while it is spoken
+        self._updating = False
+        self._updated_at = 0.0
         self.tasks: set[asyncio.Task[Any]] = set()
 
     # ---- commands ------------------------------------------------------------------------------------------------
@@ -105,6 +110,36 @@ class Answers:
         self.metrics.count("false_interruptions_resumed")
         self.publish(EventKind.AGENT_RESUMED, {"onset": onset, "stopped_at": stopped, "resumed_at": now})
         self.publish(EventKind.AGENT_SPEECH_STARTED, None, t=max(now, self.player.busy_until))
+
+    def listening(self, start: float | None, speaking: bool, now: float) -> None:
+        """The user is talking: every ``asr.incremental_interval_s`` transcribe the turn so far, so at the pause
+        only its tail is left (``asr.incremental``)."""
+        settings = self.config.asr
+        if not (settings.incremental and speaking and start is not None) or self._updating:
+            return
+        audio, t0 = self.listener.speech(start, now)
+        if self._incremental is None or self._incremental.t0 != t0:
+            self._incremental = IncrementalTranscriber(self.models.transcriber, t0)
+            self._updated_at = now
+        if now - self._updated_at >= settings.incremental_interval_s:
+            self._updating, self._updated_at = True, now
+            self.spawn(self._update(self._incremental, audio))
+
+    async def _update(self, incremental: IncrementalTranscriber, audio: Any) -> None:
+        try:
+            t0 = time.perf_counter()
+            async with self.activity.busy():
+                await self.models.run("asr", incremental.update, audio)
+            self.metrics.stage("asr_incremental", (time.perf_counter() - t0) * 1000)
+        finally:
+            self._updating = False
+
+    def transcribe(self, audio: Any, t0: float) -> Transcript:
+        """A turn's words (blocking: the asr lane): only the tail after what was settled while it was spoken."""
+        incremental = self._incremental
+        if incremental is not None and incremental.t0 == t0:
+            return incremental.finish(audio)
+        return self.models.transcriber.transcribe(audio, t0, True)
 
     def transcribe_overheard(self, start: float, pause_t: float) -> None:
         self.spawn(self._transcribe_overheard(start, pause_t))

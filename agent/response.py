@@ -57,6 +57,9 @@ class Host(Protocol):
 
     def add_cue(self, cue: VoiceCue | TextCue) -> None: ...
 
+    def transcribe(self, audio: np.ndarray, t0: float) -> Transcript:
+        """The turn's words (blocking; run in the asr lane)."""
+
     def acknowledgement(self) -> Item | None: ...
 
     def silence_s(self, now: float) -> float: ...
@@ -133,7 +136,7 @@ class Response:
             t0 = time.perf_counter()
             if self.pause_t is not None:
                 self.record.asr_start_s = max(0.0, h.clock.now() - self.pause_t)
-            self.transcript = await h.models.run("asr", h.models.transcriber.transcribe, self.audio, offset, True)
+            self.transcript = await h.models.run("asr", h.transcribe, self.audio, offset)
             self.record.asr_s = time.perf_counter() - t0
             h.metrics.stage("asr", self.record.asr_s * 1000)
         else:

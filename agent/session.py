@@ -119,6 +119,8 @@ class Session:
             try:
                 for fact in await self.listener.hear(chunk, self.clock.now()):
                     self._feed(fact)
+                self.answers.listening(self.turn_taker.turn_start, self.turn_taker.user_speaking,
+                                       chunk.t + chunk.duration)
             finally:
                 self.activity.release()
         for fact in self.listener.flush(self.pump.media_end, self.clock.now()):

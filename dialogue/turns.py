@@ -201,10 +201,9 @@ Command = (Speculate | Commit | Discard | StopAgent | ResumeAgent | Transcribe |
 
 # ---- the rules ----------------------------------------------------------------------------------------------
 _TRAILING_INCOMPLETE = re.compile(
-    r"(\b(and|but|or|so|because|cause|um+|uh+|er+|erm|like|the|a|an|to|of|with|about|for|in|on|at|from|into|"
-    r"than|as|by|if|then|that|which|who|when|"
-    r"while|i|my|your|our|their|is|was|are|were|i'm|it's|just|you know|i mean|kind of|sort of)|,|-|\.\.\.|…)\W*$",
-    re.I)
+    # Words that (almost) never end a sentence. Not prepositions: "hold on", "what are you looking for?" are finished.
+    r"(\b(and|but|or|because|cause|um+|uh+|er+|erm|the|a|an|of|if|than|i|my|your|our|their|you know|i mean|"
+    r"kind of|sort of)|,|-|\.\.\.|…)\W*$", re.I)
 _WORD = re.compile(r"[a-z']+(?:-[a-z']+)*")
 _FALSE_START_WORDS = 2
 """A trailing-off overlap this short ("I...", "so, um") is a false start the user gave up."""

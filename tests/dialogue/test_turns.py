@@ -73,13 +73,17 @@ def answer_heard(s, text):
 @pytest.mark.parametrize("text, complete, trailing", [
     ("I had a long day at work.", True, False),
     ("Can you help me?", True, False),
-    ("I was thinking about", False, True),
+    ("I was thinking about the", False, True),
     ("I went home and.", False, True),
     ("Well, um.", False, True),
     ("It is just that my mother is getting older,", False, True),
     ("because...", False, True),
     ("I went to the park", False, False),
     ("", False, False),
+    ("Hold on.", True, False),
+    ("What are you looking for?", True, False),
+    ("My manager cancelled the project I spent six months on.", True, False),
+    ("I keep thinking of", False, True),
 ])
 def test_words_that_trail_off_are_not_a_finished_sentence(text, complete, trailing):
     assert is_complete(text) is complete
