@@ -10,23 +10,23 @@ The rules:
   prepared in a pause and dropped because the user went on never drops their words: the
   next :class:`Speculate` / :class:`Commit` covers the turn from its first span.
 * **End of turn** is decided in the pause. The answer is prepared :attr:`speculate_after_s`
-  into it; the turn ends once the pause has lasted what the evidence asks for:
-  ``hold_ms`` when the words trail off mid-clause ("and", "um,", "because", a comma), when the
-  face holds the floor (looking away with the mouth open, as people do while searching for a word) or when
+  into it; the turn ends once the pause has lasted what the evidence asks for: ``hold_ms``
+  when the words trail off mid-clause ("and", "um,", "because", a comma), when the face holds
+  the floor (looking away with the mouth open, as people do while searching for a word) or when
   the acoustic end-of-turn model says "not finished" (its last two scores average below
   ``end_of_turn_low``); ``end_of_turn_pause_ms`` when two checks of the acoustic model say
-  "finished" (averaging ``end_of_turn_threshold`` or more: single scores jump) and the words agree;
-  ``fast_endpoint_ms`` after a complete sentence; ``silence_ms`` otherwise. Without the words
-  only ``hold_ms`` ends a turn (the answer needs them anyway).
+  "finished" (averaging ``end_of_turn_threshold`` or more: single scores jump) and the words
+  agree; ``fast_endpoint_ms`` after a complete sentence; ``silence_ms`` otherwise. Without the
+  words only ``hold_ms`` ends a turn (the answer needs them anyway).
 * **Sound over the agent** is an overlap. Speech that has been both as loud as the user's own
-  running speech level and voiced stops the agent once it lasts ``barge_in_ms``; soft or unvoiced
-  sound (a murmured "yeah", a cough) or speech while the user nods along only after
-  ``backchannel_max_ms``; an overlap that ends
-  sooner is ignored (noted as a backchannel or noise). A stopped agent resumes where it stopped
-  once the user has stayed quiet ``resume_after_ms`` after an overlap that turned out to hold no real
-  words (only backchannels and fillers, a false start that trails off, none, or more than its length
-  could hold: a recognizer's invention) and was shorter than ``false_interruption_ms``; otherwise the stopped answer is discarded (what was
-  heard stays in the history) and the overlap becomes the user's new turn.
+  running speech level and voiced stops the agent once it lasts ``barge_in_ms``; soft or
+  unvoiced sound (a murmured "yeah", a cough) or speech while the user nods along only after
+  ``backchannel_max_ms``; an overlap that ends sooner is ignored (noted as a backchannel or
+  noise). A stopped agent resumes where it stopped once the user has stayed quiet
+  ``resume_after_ms`` after an overlap that held no real words (only backchannels and fillers,
+  a false start that trails off, none, or more than its length could hold: a recognizer's
+  invention) and was shorter than ``false_interruption_ms``; otherwise the stopped answer is
+  discarded (what was heard stays in the history) and the overlap becomes the user's new turn.
 * **Initiative**: a backchannel after ``backchannel_after_s`` of unbroken user speech; one
   check-in after ``proactive_silence_s`` of silence while the fused valence is clearly negative.
 
@@ -215,6 +215,9 @@ _LEVEL_CHUNKS = 300
 """The user's running speech level is taken over their last this many speech chunks (about 10 s of speech)."""
 _LEVEL_PERCENTILE = 75
 """... at this percentile, so it tracks the vowels (what a backchannel's loudest part compares with), not the pauses."""
+_LATE_S = 0.5
+"""Clock facts from different sources interleave a little out of order (a tick from the wall clock, then a chunk
+that ended a few ms before it); only one this far behind the latest is time running backwards."""
 _SILENT_RESUME_S = 2.0
 """A stopped agent whose overlap went quiet without any words to judge resumes after this long."""
 
@@ -330,10 +333,10 @@ class TurnTaker:
 
     # ---- clock facts -----------------------------------------------------------------------------------------
     def _advance(self, fact: Fact, t: float) -> bool:
-        if t < self.now - 1e-6:
+        if t < self.now - _LATE_S:
             self._impossible(fact, f"time went backwards (now {self.now:.3f} s)")
             return False
-        self.now = t
+        self.now = max(self.now, t)
         return True
 
     def _on_Tick(self, fact: Tick) -> list[Command]:

@@ -408,6 +408,14 @@ def test_time_running_backwards_is_ignored(caplog):
     assert "backwards" in caplog.text and tt.now == 5.0
 
 
+def test_a_chunk_that_ended_just_before_the_last_tick_still_counts():
+    s = speaking()
+    onset = s.t
+    s.feed(Tick(s.t + 0.02))                              # the wall clock's tick runs a little ahead of the audio
+    s.sound(0.2, 0.9, LOUD, voiced=True)
+    assert s.first(StopAgent)[1] == StopAgent(pytest.approx(onset))
+
+
 def _random_fact(rng, t, tt):
     """Mostly plausible facts (words for the current pause, playback after a commit), some impossible ones."""
     jitter = t + rng.uniform(-0.5, 0.2)
