@@ -149,7 +149,8 @@ class Answers:
         async with self.activity.busy():
             transcript = await self.models.run("asr", self.models.transcriber.transcribe, audio, offset, True)
         self._overheard = {(start, pause_t): transcript}
-        self._feed(tt.Heard(pause_t, transcript.text))
+        words = transcript.words
+        self._feed(tt.Heard(pause_t, transcript.text, sum(w.probability for w in words) / len(words) if words else 1.0))
 
     def backchannel(self) -> None:
         self.spawn(self._backchannel())

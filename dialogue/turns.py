@@ -24,8 +24,8 @@ The rules:
   ``backchannel_max_ms``; an overlap that ends sooner is ignored (noted as a backchannel or
   noise). A stopped agent resumes where it stopped once the user has stayed quiet
   ``resume_after_ms`` after an overlap that held no real words (only backchannels and fillers,
-  a false start that trails off, none, or more than its length could hold: a recognizer's
-  invention) and was shorter than ``false_interruption_ms``; otherwise the stopped answer is
+  a false start that trails off, none, or words the recognizer was unsure of or that its length
+  could not hold: inventions) and was shorter than ``false_interruption_ms``; otherwise the stopped answer is
   discarded (what was heard stays in the history) and the overlap becomes the user's new turn.
 * **Initiative**: a backchannel after ``backchannel_after_s`` of unbroken user speech; one
   check-in after ``proactive_silence_s`` of silence while the fused valence is clearly negative.
@@ -83,9 +83,11 @@ class SpeechEnd:
 
 @dataclass(frozen=True)
 class Heard:
-    """The transcript of the user's words from the turn's start up to the pause at ``pause_t``."""
+    """The transcript of the user's words from the turn's start up to the pause at ``pause_t``, and the
+    recognizer's mean word probability (low when it invents words for a "hmm")."""
     pause_t: float
     text: str
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -466,8 +468,9 @@ class TurnTaker:
     def _on_Heard(self, fact: Heard) -> list[Command]:
         overlap = self._overlap
         if self.agent is _Agent.STOPPED and overlap is not None and overlap.pause_t == fact.pause_t:
-            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and no_real_words(
-                    fact.text, overlap.speech_s, self.policy.backchannel_words):
+            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and (
+                    fact.confidence < self.policy.overlap_word_confidence
+                    or no_real_words(fact.text, overlap.speech_s, self.policy.backchannel_words)):
                 overlap.nothing_said = True  # resumed once the user has stayed quiet a moment (see _overlap_sound)
                 return self._on_time()
             self._overlap = None

@@ -319,6 +319,17 @@ def test_words_a_short_sound_could_not_hold_are_the_recognizer_inventing_them():
     assert s.commands(ResumeAgent) and not s.commands(Discard)
 
 
+def test_words_the_recognizer_was_unsure_of_are_no_words():
+    s = speaking()
+    s.say(0.3)
+    s.quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, "Come on.", confidence=0.27)).quiet(0.5)
+    assert s.commands(ResumeAgent) and not s.commands(Discard)
+    sure = speaking()
+    sure.say(0.3)
+    sure.quiet(0.1).feed(Heard(sure.commands(Transcribe)[0].pause_t, "Come on.", confidence=0.9)).quiet(0.5)
+    assert sure.commands(Discard) and not sure.commands(ResumeAgent)
+
+
 def test_a_sound_too_short_for_words_resumes_the_agent_without_asking_for_them():
     s = speaking()
     s.sound(0.13, 0.9, LOUD, voiced=True).quiet(0.4)
