@@ -46,7 +46,7 @@ class Models:
             load_s[name] = time.perf_counter() - t0
             return value
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=3) as pool:
             asr_f = pool.submit(timed, "asr", lambda: make_transcriber(config.asr))
             turn_f = pool.submit(timed, "end_of_turn", lambda: _warm_turn(config.end_of_turn))
             tts_f = pool.submit(timed, "tts", lambda: _warm_tts(make_tts(config.tts)))

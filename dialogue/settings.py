@@ -27,6 +27,7 @@ class PolicySettings:
     soft_overlap_db: float = field(default=6.0, metadata=_m("user sound over the agent this many dB below the user's running speech level is soft (a murmured backchannel): it stops the agent only after backchannel_max_ms", min=0.0))
     backchannel_max_ms: int = field(default=700, metadata=_m("soft or unvoiced sound over the agent (a murmured yeah, a cough), or speech while the user nods, stops the agent only once it lasts this long", min=32))
     false_interruption_ms: int = field(default=1500, metadata=_m("after a stop, speech shorter than this with no words beyond backchannel_words resumes the agent where it stopped", min=0))
+    continuation_ms: int = field(default=1500, metadata=_m("a user who interrupts an answer within this long of its first audio was not done: the answer stops and their turn goes on (answered again as a whole); later, the answer stays answered and the interruption is a new turn", min=0))
     overlap_word_confidence: float = field(default=0.5, metadata=_m("words heard over the agent count only when the recognizer's mean word probability reaches this (Whisper invents words for a short \"hmm\" at 0.1-0.4; real ones score 0.6-1.0)", min=0.0, max=1.0))
     resume_after_ms: int = field(default=400, metadata=_m("after a false interruption the user must stay quiet this long before the agent goes on (they may only be drawing breath)", min=0))
     overlap_gap_ms: int = field(default=200, metadata=_m("quiet this long ends a sound over the agent", min=32))

@@ -8,7 +8,9 @@ The rules:
 
 * **A user turn** is every speech span since the last answer became audible. An answer
   prepared in a pause and dropped because the user went on never drops their words: the
-  next :class:`Speculate` / :class:`Commit` covers the turn from its first span.
+  next :class:`Speculate` / :class:`Commit` covers the turn from its first span. A user who
+  interrupts an answer within ``continuation_ms`` of its start was not done: the answer stops and
+  the turn goes on from its first span.
 * **End of turn** is decided in the pause. The answer is prepared :attr:`speculate_after_s`
   into it; the turn ends once the pause has lasted what the evidence asks for: ``hold_ms``
   when the words trail off mid-clause ("and", "um,", "because", a comma), when the face holds
@@ -299,6 +301,7 @@ class TurnTaker:
         self._eot: dict[float, list[float]] = {}  # the acoustic model's scores of each pause, in order
         self._overlap: _Overlap | None = None
         self._holding_floor = False  # looking away with the mouth open in this pause: still thinking
+        self._answered: tuple[float, list[list[float | None]]] = (-1e9, [])  # when the last answer began, and its turn
         self._last_activity = 0.0
         self._speech_since: float | None = None
         self._last_backchannel = -1e9
@@ -501,6 +504,7 @@ class TurnTaker:
         if self.agent is not _Agent.COMMITTED:
             return self._impossible(fact, f"agent started while {self.agent.value}")
         self.agent = _Agent.SPEAKING
+        self._answered = (fact.t, [list(span) for span in self._spans])
         self._close_turn()
         return []
 
@@ -581,16 +585,19 @@ class TurnTaker:
         return []
 
     def _interrupted(self, overlap: _Overlap, heard: str | None = None) -> list[Command]:
-        """A real interruption: the stopped answer ends, the overlap is the user's new turn."""
+        """A real interruption: the stopped answer ends and the overlap is the user's next turn; or, when it began
+        within ``continuation_ms`` of the answer, it goes on with the turn just answered (they were not done)."""
+        started, answered = self._answered
+        going_on = overlap.onset - started < self.policy.continuation_ms / 1000.0
         self.agent = _Agent.IDLE
         self._close_turn()
-        self._spans = [[overlap.onset, overlap.pause_t]]
+        self._spans = (answered if going_on else []) + [[overlap.onset, overlap.pause_t]]
         self._speaking = overlap.pause_t is None
         self._speech_since = overlap.onset if self._speaking else None
         self._pause_t = overlap.pause_t
-        if heard is not None and overlap.pause_t is not None:
+        if heard is not None and overlap.pause_t is not None and not going_on:
             self._heard[overlap.pause_t] = heard
-        return [Discard("user_speech", overlap.onset)] + self._on_time()
+        return [Discard("user_continued" if going_on else "user_speech", overlap.onset)] + self._on_time()
 
     def _impossible(self, fact: object, why: str) -> list[Command]:
         logger.warning("turn-taking: ignored %r: %s", fact, why)

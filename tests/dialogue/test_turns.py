@@ -220,13 +220,13 @@ def test_a_pause_the_user_talked_through_does_not_count_its_stale_words():
 
 
 # ---- sound over the agent -----------------------------------------------------------------------------------------
-def speaking(**policy):
-    """An agent answering: the user spoke (setting their level), the turn ended, the answer is audible."""
+def speaking(heard_s=2.0, **policy):
+    """An agent answering for ``heard_s``: the user spoke (setting their level), the turn ended, the answer is audible."""
     s = Script(taker(**policy)).say(1.0)
     s.quiet(0.2)
-    answer_heard(s, "Tell me something.").quiet(0.4)
+    answer_heard(s, "Tell me something.").quiet(0.6)
     s.feed(AgentStarted(s.t))
-    s.quiet(0.5)
+    s.quiet(heard_s)
     return s
 
 
@@ -347,6 +347,17 @@ def test_a_real_interruption_ends_the_answer_and_becomes_the_next_turn():
     s.quiet(0.5)
     spec, commit = s.commands(Speculate)[-1], s.commands(Commit)[-1]
     assert spec.start == pytest.approx(onset) and commit.pause_t == pytest.approx(pause)
+
+
+def test_going_on_just_after_the_answer_starts_continues_the_turn():
+    s = speaking(heard_s=0.6)                              # "I studied a lot, but I keep thinking |" ... answered
+    first = s.commands(Commit)[0].start
+    onset = s.t
+    s.say(1.2)                                             # "that I will forget everything."
+    pause = s.t
+    s.quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, "that I will forget everything.")).quiet(0.2)
+    assert s.commands(Discard) == [Discard("user_continued", pytest.approx(onset))]
+    assert s.commands(Speculate)[-1] == Speculate(pytest.approx(first), pytest.approx(pause))
 
 
 def test_a_long_interruption_needs_no_words_to_end_the_answer():
