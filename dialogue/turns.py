@@ -9,8 +9,9 @@ The rules:
 * **A user turn** is every speech span since the last answer became audible. An answer
   prepared in a pause and dropped because the user went on never drops their words: the
   next :class:`Speculate` / :class:`Commit` covers the turn from its first span. A user who
-  interrupts an answer within ``continuation_ms`` of its start was not done: the answer stops and
-  the turn goes on from its first span.
+  interrupts an answer within ``continuation_ms`` of its start, with words that carry on their
+  sentence ("that I will forget everything"), was not done: the answer stops and the turn goes on
+  from its first span.
 * **End of turn** is decided in the pause. The answer is prepared :attr:`speculate_after_s`
   into it; the turn ends once the pause has lasted what the evidence asks for: ``hold_ms``
   when the words trail off mid-clause ("and", "um,", "because", a comma), when the face holds
@@ -209,6 +210,7 @@ _TRAILING_INCOMPLETE = re.compile(
     r"(\b(and|but|or|because|cause|um+|uh+|er+|erm|the|a|an|of|if|than|i|my|your|our|their|you know|i mean|"
     r"kind of|sort of)|,|-|\.\.\.|…)\W*$", re.I)
 _WORD = re.compile(r"[a-z']+(?:-[a-z']+)*")
+_CONTINUING = re.compile(r"(and|but|or|so|because|that|which|who|then|um+|uh+)\b", re.I)
 _FALSE_START_WORDS = 2
 """A trailing-off overlap this short ("I...", "so, um") is a false start the user gave up."""
 MAX_WORDS_PER_S = 5.0
@@ -242,6 +244,13 @@ def no_real_words(text: str, speech_s: float, backchannels: tuple[str, ...]) -> 
     trails off ("I...", "so, um"), or words ``speech_s`` of sound could not hold."""
     false_start = trails_off(text) and len(_WORD.findall(text.lower())) <= _FALSE_START_WORDS
     return only_backchannel(text, backchannels) or false_start or not could_say(text, speech_s)
+
+
+def continues(text: str) -> bool:
+    """Words that carry on a sentence rather than start one: the recognizer wrote them in lower case ("that I will
+    forget everything") or they open with a conjunction or a relative word."""
+    text = text.strip()
+    return bool(text) and (text[0].islower() or bool(_CONTINUING.match(text)))
 
 
 def could_say(text: str, speech_s: float) -> bool:
@@ -588,7 +597,8 @@ class TurnTaker:
         """A real interruption: the stopped answer ends and the overlap is the user's next turn; or, when it began
         within ``continuation_ms`` of the answer, it goes on with the turn just answered (they were not done)."""
         started, answered = self._answered
-        going_on = overlap.onset - started < self.policy.continuation_ms / 1000.0
+        going_on = overlap.onset - started < self.policy.continuation_ms / 1000.0 and (
+            heard is None or continues(heard))
         self.agent = _Agent.IDLE
         self._close_turn()
         self._spans = (answered if going_on else []) + [[overlap.onset, overlap.pause_t]]

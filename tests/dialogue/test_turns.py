@@ -8,7 +8,7 @@ import pytest
 from dialogue.settings import PolicySettings
 from dialogue.turns import (AgentFinished, AgentStarted, Backchannel, CheckIn, Commit, Discard, EndOfTurnScore,
                             FaceSignal, Heard, OverlapIgnored, ResumeAgent, Sound, Speculate, SpeechEnd, SpeechPause,
-                            SpeechResume, SpeechStart, StopAgent, StopRequest, Tick, Transcribe, TurnTaker, could_say, is_complete, no_real_words,
+                            SpeechResume, SpeechStart, StopAgent, StopRequest, Tick, Transcribe, TurnTaker, continues, could_say, is_complete, no_real_words,
                             only_backchannel, trails_off)
 from perception.settings import VadSettings
 
@@ -358,6 +358,23 @@ def test_going_on_just_after_the_answer_starts_continues_the_turn():
     s.quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, "that I will forget everything.")).quiet(0.2)
     assert s.commands(Discard) == [Discard("user_continued", pytest.approx(onset))]
     assert s.commands(Speculate)[-1] == Speculate(pytest.approx(first), pytest.approx(pause))
+
+
+@pytest.mark.parametrize("text, goes_on", [
+    ("that I will forget everything.", True), ("and I worry about her.", True), ("Because it hurts.", True),
+    ("Wait, sorry, actually never mind.", False), ("Hold on.", False), ("", False),
+])
+def test_words_that_carry_on_a_sentence(text, goes_on):
+    assert continues(text) is goes_on
+
+
+def test_a_new_sentence_just_after_the_answer_starts_is_a_new_turn():
+    s = speaking(heard_s=0.6)
+    onset = s.t
+    s.say(1.2)
+    s.quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, "Wait, sorry, never mind.")).quiet(0.2)
+    assert s.commands(Discard) == [Discard("user_speech", pytest.approx(onset))]
+    assert s.commands(Speculate)[-1].start == pytest.approx(onset)
 
 
 def test_a_long_interruption_needs_no_words_to_end_the_answer():
