@@ -597,8 +597,8 @@ class TurnTaker:
         """A real interruption: the stopped answer ends and the overlap is the user's next turn; or, when it began
         within ``continuation_ms`` of the answer, it goes on with the turn just answered (they were not done)."""
         started, answered = self._answered
-        going_on = overlap.onset - started < self.policy.continuation_ms / 1000.0 and (
-            heard is None or continues(heard))
+        going_on = (overlap.onset - started < self.policy.continuation_ms / 1000.0 and heard is not None
+                    and continues(heard))
         self.agent = _Agent.IDLE
         self._close_turn()
         self._spans = (answered if going_on else []) + [[overlap.onset, overlap.pause_t]]

@@ -377,12 +377,14 @@ def test_a_new_sentence_just_after_the_answer_starts_is_a_new_turn():
     assert s.commands(Speculate)[-1].start == pytest.approx(onset)
 
 
-def test_a_long_interruption_needs_no_words_to_end_the_answer():
-    s = speaking()
+def test_a_long_interruption_needs_no_words_to_end_the_answer_and_starts_a_new_turn():
+    s = speaking(heard_s=0.6)
     onset = s.t
     s.sound(0.2, 0.9, LOUD, True).feed(SpeechStart(onset)).sound(1.5, 0.9, LOUD, True)
     t, discard = s.first(Discard)
-    assert discard.onset == pytest.approx(onset) and t - onset == pytest.approx(1.5, abs=CHUNK + 1e-6)
+    assert discard == Discard("user_speech", pytest.approx(onset)) and t - onset == pytest.approx(1.5, abs=CHUNK + 1e-6)
+    s.feed(SpeechPause(s.t)).quiet(0.2)                   # the words are unknown: the answer stays answered
+    assert s.commands(Speculate)[-1].start == pytest.approx(onset)
 
 
 def test_speech_still_going_when_the_agent_finishes_is_the_next_turn():
