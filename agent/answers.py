@@ -55,8 +55,9 @@ class Answers:
 
     # ---- commands ------------------------------------------------------------------------------------------------
     def prepare(self, trigger: Trigger, start: float, pause_t: float) -> Response:
-        audio, _ = self.listener.speech(start, pause_t)
-        self.current = Response(self, trigger, audio, start, pause_t, self._overheard.pop((start, pause_t), None))
+        audio, t0 = self.listener.speech(start, pause_t)
+        self.current = Response(self, trigger, audio, start, pause_t, self._overheard.pop((start, pause_t), None),
+                                audio_t0=t0)
         return self.current
 
     def commit(self, start: float, pause_t: float, early: bool) -> None:

@@ -74,8 +74,9 @@ class Host(Protocol):
 class Response:
     def __init__(self, host: Host, trigger: Trigger, audio: np.ndarray | None = None,
                  segment_start: float | None = None, pause_t: float | None = None,
-                 transcript: Transcript | None = None) -> None:
+                 transcript: Transcript | None = None, audio_t0: float = 0.0) -> None:
         self.host = host
+        self.audio_t0 = audio_t0  # where ``audio`` starts on the timeline (the turn's start less the pre-roll)
         self.trigger = trigger
         self.audio = audio
         self.pause_t = pause_t
@@ -131,12 +132,11 @@ class Response:
     async def _transcribe(self) -> None:
         h = self.host
         assert self.audio is not None and self.record.user_start_s is not None
-        offset = max(0.0, self.record.user_start_s - h.config.vad.pre_roll_ms / 1000.0)
         if self.transcript is None:
             t0 = time.perf_counter()
             if self.pause_t is not None:
                 self.record.asr_start_s = max(0.0, h.clock.now() - self.pause_t)
-            self.transcript = await h.models.run("asr", h.transcribe, self.audio, offset)
+            self.transcript = await h.models.run("asr", h.transcribe, self.audio, self.audio_t0)
             self.record.asr_s = time.perf_counter() - t0
             h.metrics.stage("asr", self.record.asr_s * 1000)
         else:
