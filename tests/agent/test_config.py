@@ -67,3 +67,14 @@ def test_missing_and_malformed_config_files(tmp_path):
     bad.write_text("[vad\nthreshold = ")
     with pytest.raises(ConfigError, match="bad.toml: not valid TOML"):
         load_config(bad)
+
+
+@pytest.mark.parametrize("override", ["vad.threshold=nan", "vad.threshold=inf", "asr.pad_s=-inf"])
+def test_a_number_that_is_not_finite_is_refused_naming_the_key(override):
+    with pytest.raises(ConfigError, match=override.split("=")[0].replace(".", r"\.") + ".*finite"):
+        load_config(None, [override])
+
+
+def test_a_folder_given_as_config_is_a_one_line_error(tmp_path):
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path)
