@@ -22,6 +22,7 @@ from agent.models import Models
 from agent.phrases import Phrases
 from agent.response import Item, Response
 from agent.sinks.players import Player
+from agent.supervisor import Supervisor
 from dialogue import turns as tt
 from dialogue.types import Trigger
 from perception.fusion import EmotionFusion
@@ -35,13 +36,15 @@ class Answers:
     def __init__(self, config: Config, models: Models, clock: Clock, player: Player, metrics: Metrics,
                  activity: Activity, context: RollingContext, fusion: EmotionFusion, listener: Listener,
                  publish: Callable[..., None], add_cue: Callable[[FaceCue | VoiceCue | TextCue], None],
-                 feed: Callable[[tt.Fact], None]) -> None:
+                 feed: Callable[[tt.Fact], None], supervisor: Supervisor) -> None:
         self.config, self.models, self.clock, self.player = config, models, clock, player
         self.metrics, self.activity, self.context, self.fusion = metrics, activity, context, fusion
         self.listener = listener
         self.publish = publish
         self.add_cue = add_cue
         self._feed = feed
+        self.supervisor = supervisor
+        self.shed = False  # the CPU cannot keep up: no speculative thinking, no incremental transcription
         self.voice = VoiceAnalyzer(config.voice)
         self.sentiment = SentimentAnalyzer()
         self.phrases = Phrases()
@@ -51,13 +54,12 @@ class Answers:
         self._incremental: IncrementalTranscriber | None = None  # the turn being transcribed while it is spoken
         self._updating = False
         self._updated_at = 0.0
-        self.tasks: set[asyncio.Task[Any]] = set()
 
     # ---- commands ------------------------------------------------------------------------------------------------
     def prepare(self, trigger: Trigger, start: float, pause_t: float) -> Response:
         audio, t0 = self.listener.speech(start, pause_t)
         self.current = Response(self, trigger, audio, start, pause_t, self._overheard.pop((start, pause_t), None),
-                                audio_t0=t0)
+                                audio_t0=t0, think_early=not self.shed)
         return self.current
 
     def commit(self, start: float, pause_t: float, early: bool) -> None:
@@ -116,7 +118,7 @@ class Answers:
         """The user is talking: every ``asr.incremental_interval_s`` transcribe the turn so far, so at the pause
         only its tail is left (``asr.incremental``)."""
         settings = self.config.asr
-        if not (settings.incremental and speaking and start is not None) or self._updating:
+        if not (settings.incremental and speaking and start is not None) or self._updating or self.shed:
             return
         audio, t0 = self.listener.speech(start, now)
         if self._incremental is None or self._incremental.t0 != t0:
@@ -132,6 +134,8 @@ class Answers:
             async with self.activity.busy():
                 await self.models.run("asr", incremental.update, audio)
             self.metrics.stage("asr_incremental", (time.perf_counter() - t0) * 1000)
+        except Exception as exc:  # the whole turn is transcribed again at the pause
+            self.degraded("asr", exc)
         finally:
             self._updating = False
 
@@ -147,8 +151,13 @@ class Answers:
 
     async def _transcribe_overheard(self, start: float, pause_t: float) -> None:
         audio, offset = self.listener.speech(start, pause_t)
-        async with self.activity.busy():
-            transcript = await self.models.run("asr", self.models.transcriber.transcribe, audio, offset, True)
+        try:
+            async with self.activity.busy():
+                transcript = await self.models.run("asr", self.models.transcriber.transcribe, audio, offset, True)
+        except Exception as exc:
+            self.degraded("asr", exc)
+            self._feed(tt.Heard(pause_t, None))
+            return
         self._overheard = {(start, pause_t): transcript}
         words = transcript.words
         self._feed(tt.Heard(pause_t, transcript.text, sum(w.probability for w in words) / len(words) if words else 1.0))
@@ -165,11 +174,12 @@ class Answers:
             self.publish(EventKind.BACKCHANNEL, {"text": item[0].text, "duration": len(item[1]) / 16000}, t=start)
             await self.player.play(*item)
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run ``coro`` as a task of this session: cancelled when it ends."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task of this session: cancelled when it ends; a failure is reported, the session goes on."""
+        return self.supervisor.spawn(coro, name or coro.__qualname__.rsplit(".", 1)[-1].lstrip("_"))
+
+    def degraded(self, place: str, exc: BaseException) -> None:
+        self.supervisor.degraded(place, exc)
 
     # ---- the responses' host -------------------------------------------------------------------------------------
     def emotion_with(self, cues: list[VoiceCue | TextCue]) -> EmotionState | None:
@@ -178,6 +188,9 @@ class Answers:
 
     def acknowledgement(self) -> Item | None:
         return self.phrases.acknowledgement()
+
+    def trouble(self) -> Item | None:
+        return self.phrases.trouble()
 
     def silence_s(self, now: float) -> float:
         return now - self.listener.last_speech_t

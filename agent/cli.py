@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
+import os
 import sys
 import time
 from importlib.metadata import entry_points
@@ -11,12 +13,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
+from rich.markup import escape
 
 from agent.config import ConfigError, load_config
-from agent.signals import stop_on_signals
+from agent.signals import Interrupted, StopSignals, run_until_signalled, stop_on_signals
 
 PROCESS_START = time.perf_counter()
-console = Console(highlight=False, stderr=False)
+console = Console(highlight=False, stderr=False, soft_wrap=True)
 logger = logging.getLogger("humansense")
 
 
@@ -36,41 +39,107 @@ def _add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no live conversation view")
 
 
-async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast: bool, live: bool) -> dict[str, Any]:
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line; its type is named when the message alone would not say what went wrong."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, (OSError, ValueError, RuntimeError, ImportError)) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+MODEL_KEYS = ("asr.backend", "asr.model", "end_of_turn.model", "tts.backend", "tts.voice", "tts.model",
+              "brain.backend", "brain.model")
+"""The settings that choose what ``Models.load`` loads."""
+
+
+def _setting(cfg: Any, key: str) -> Any:
+    section, name = key.split(".")
+    return getattr(getattr(cfg, section, None), name, None)
+
+
+def _suspects(cfg: Any, message: str) -> str:
+    """The model settings that differ from the defaults, when ``message`` names none of them: a load failure
+    whose engine did not say which file it was reading is most likely in a model the user chose."""
+    base = load_config(None, [])
+    changed = {key: _setting(cfg, key) for key in MODEL_KEYS if _setting(cfg, key) != _setting(base, key)}
+    if not changed or any(str(value) in message for value in changed.values()):
+        return ""
+    return " (models set away from the defaults: " + ", ".join(f"{k}={v}" for k, v in changed.items()) + ")"
+
+
+async def _load_models(cfg: Any) -> Any:
+    """Every model loaded and validated once, off the loop; any failure is one line naming the setting or path."""
     from agent.models import Models
+
+    try:
+        models = await asyncio.to_thread(Models.load, cfg)
+    except Exception as exc:  # loaders raise their own types (onnxruntime, CTranslate2, the hub client)
+        message = _one_line(exc)
+        raise CliError(f"loading models failed: {message}{_suspects(cfg, message)}") from None
+    try:
+        await models.warm_up_brain()
+    except Exception as exc:
+        await models.aclose()
+        raise CliError(f"brain ({cfg.brain.backend}) failed to start: {_one_line(exc)}") from None
+    return models
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    from agent.outputs import OutputError, check_outputs
+
+    try:
+        check_outputs(args.out, args.record)
+    except OutputError as exc:
+        raise CliError(str(exc)) from None
+
+
+async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast: bool, live: bool) -> dict[str, Any]:
     from agent.outputs import SessionOutputs
     from agent.session import Session
     from agent.sinks.terminal import TerminalView
 
+    _check_outputs(args)  # before the models load: nobody should wait to learn of a typo
     t0 = time.perf_counter()
-    try:
-        models = Models.load(cfg)
-        await models.warm_up_brain()
-    except (FileNotFoundError, ValueError, RuntimeError, ImportError) as exc:
-        raise CliError(f"loading models failed: {exc}") from None
-    outputs = SessionOutputs(args.out, args.record, cfg.output.trace_audio_events)
+    models = await _load_models(cfg)
     player = None
-    if live:
-        from agent.sinks.players import DevicePlayer
-
-        try:
-            player = DevicePlayer(source.clock, cfg.tts.output_device, outputs.recorder)
-        except (RuntimeError, OSError) as exc:
-            raise CliError(str(exc)) from None
-    session = Session(cfg, models, source, clock=getattr(source, "clock", None), player=player,
-                      recorder=outputs.recorder, fast=fast)
-    session.subscribe(outputs)
-    if cfg.output.terminal and not args.quiet:
-        session.subscribe(TerminalView())
-    session.metrics.ready_s = time.perf_counter() - PROCESS_START
-    session.metrics.load_s["total"] = time.perf_counter() - t0
-    stop_on_signals(session.request_stop)
     try:
-        result = await session.run()
-    except BaseException:
-        outputs.abort()
-        raise
+        if live:
+            from agent.sinks.players import DevicePlayer
+
+            try:
+                player = DevicePlayer(source.clock, cfg.tts.output_device)
+            except (RuntimeError, OSError, ValueError) as exc:
+                raise CliError(str(exc)) from None
+        try:
+            outputs = SessionOutputs(args.out, args.record, cfg.output.trace_audio_events)
+        except OSError as exc:
+            raise CliError(f"cannot write the outputs: {_one_line(exc)}") from None
+        try:
+            if player is not None:
+                player.recorder = outputs.recorder
+            session = Session(cfg, models, source, clock=getattr(source, "clock", None), player=player,
+                              recorder=outputs.recorder, fast=fast)
+        except BaseException as exc:
+            outputs.discard()  # nothing was recorded: leave no .partial files behind
+            if isinstance(exc, (ValueError, OSError, RuntimeError)):
+                raise CliError(f"cannot start the session: {_one_line(exc)}") from None
+            raise
+        session.subscribe(outputs)
+        if cfg.output.terminal and not args.quiet:
+            session.subscribe(TerminalView())
+        session.metrics.ready_s = time.perf_counter() - PROCESS_START
+        session.metrics.load_s["total"] = time.perf_counter() - t0
+        stops = stop_on_signals()
+        stops.on_stop(lambda: _stopping(stops, session))
+        try:
+            result = await session.run()
+        except BaseException:
+            for partial in outputs.abort():
+                console.print(f"  kept {escape(str(partial))} (incomplete)")
+            raise
     finally:
+        if models.hung_calls:
+            _ABANDONED.append(f"{models.hung_calls} hung model calls")
         await models.aclose()
         if player is not None:
             player.close()
@@ -78,18 +147,45 @@ async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast:
     return {"result": result, "written": written, "turns": outputs.turns}
 
 
+def _stopping(stops: StopSignals, session: Any) -> None:
+    name = stops.signal.name if stops.signal is not None else "signal"
+    console.print(f"\n[yellow]stopping[/yellow] ({name}); send it again to stop at once, "
+                  "leaving the outputs as .partial files")
+    session.request_stop()
+
+
 def _print_summary(info: dict[str, Any]) -> None:
     result = info["result"]
     metrics = result.metrics
     turns = info["turns"]
     answered = sum(1 for t in turns if t.get("agent_text"))
-    v2v = metrics.get("stage_ms", {}).get("voice_to_voice", {})
-    lag = metrics.get("loop_lag_ms", {})
-    console.print(f"\n[bold]{len(turns)} turns[/bold], {answered} answered · "
-                  f"voice-to-voice p50 {v2v.get('p50', float('nan')):.0f} ms · loop lag p99 {lag.get('p99', float('nan')):.1f} ms · "
-                  f"peak RSS {metrics.get('rss_mb_peak')} MB")
+    v2v = metrics.get("stage_ms", {}).get("voice_to_voice", {}).get("p50")
+    lag = metrics.get("loop_lag_ms", {}).get("p99")
+    parts = [f"[bold]{len(turns)} turns[/bold], {answered} answered",
+             f"voice-to-voice p50 {v2v:.0f} ms" if _finite(v2v) else "no answers"]
+    if _finite(lag):
+        parts.append(f"loop lag p99 {lag:.1f} ms")
+    if metrics.get("rss_mb_peak") is not None:
+        parts.append(f"peak RSS {metrics['rss_mb_peak']} MB")
+    console.print("\n" + " · ".join(parts))
     for path in info["written"]:
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {escape(str(path))}")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _exit_code(info: dict[str, Any], stops: StopSignals) -> int:
+    """A signal's code whatever the outputs (scripts must see an interrupted run); else 1 for a failed session."""
+    if stops.signal is not None:
+        print(f"humansense: stopped by {stops.signal.name}", file=sys.stderr)
+        return stops.exit_code
+    failure = info["result"].failure
+    if failure:
+        print(f"humansense: error: the session ended early: {failure}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -102,10 +198,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except SourceError as exc:
         raise CliError(str(exc)) from None
     if not source.has_audio:
-        console.print(f"[yellow]warning[/yellow]: {args.media} has no audio stream; only the video is analysed")
-    info = asyncio.run(_run_session(cfg, source, args, fast=args.pace == "fast", live=False))
+        console.print(f"[yellow]warning[/yellow]: {escape(args.media)} has no audio stream; only the video is analysed")
+    info, stops = run_until_signalled(_run_session(cfg, source, args, fast=args.pace == "fast", live=False))
     _print_summary(info)
-    return 0
+    return _exit_code(info, stops)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -125,28 +221,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     console.print("[bold]listening[/bold] (Ctrl-C to stop) — input during the agent's speech counts as barge-in "
                   f"only after {cfg.session.live_echo_guard_ms} ms of sustained speech (echo guard); use headphones for best results")
-    info = asyncio.run(_run_session(cfg, source, args, fast=False, live=True))
+    info, stops = run_until_signalled(_run_session(cfg, source, args, fast=False, live=True))
     _print_summary(info)
-    return 0
+    return _exit_code(info, stops)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from agent.demo import build_demo_media
+    from agent.outputs import OutputError, check_folder
     from agent.sources.media_file import MediaFileSource
 
     cfg = load_config(args.config, args.set)
-    cache = Path(args.cache)
-    console.print("[bold]HumanSense demo[/bold]: building (once, cached) a short synthetic conversation …")
-    media = build_demo_media(cache)
     out = Path(args.out)
     args.out = str(out)
     args.record = str(out / "conversation.wav")
-    console.print(f"replaying {media} through the whole loop ({args.pace}) …\n")
-    info = asyncio.run(_run_session(cfg, MediaFileSource(media, video=cfg.vision.enabled), args,
-                                    fast=args.pace == "fast", live=False))
+    _check_outputs(args)
+    try:
+        check_folder(args.cache, f"--cache {args.cache}")
+    except OutputError as exc:
+        raise CliError(str(exc)) from None
+    console.print("[bold]HumanSense demo[/bold]: building (once, cached) a short synthetic conversation …")
+    media = build_demo_media(Path(args.cache))
+    console.print(f"replaying {escape(str(media))} through the whole loop ({args.pace}) …\n")
+    info, stops = run_until_signalled(_run_session(cfg, MediaFileSource(media, video=cfg.vision.enabled), args,
+                                                   fast=args.pace == "fast", live=False))
     _print_summary(info)
-    console.print(f"\nlisten to [bold]{args.record}[/bold] (left: user, right: agent); open [bold]{out / 'report.html'}[/bold]")
-    return 0
+    console.print(f"\nlisten to [bold]{escape(args.record)}[/bold] (left: user, right: agent); "
+                  f"open [bold]{escape(str(out / 'report.html'))}[/bold]")
+    return _exit_code(info, stops)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -156,7 +258,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     ok = True
     for status, line in run_doctor(cfg):
         colour = {"ok": "green", "warn": "yellow", "fail": "red"}[status]
-        console.print(f"[{colour}]{status:>4}[/{colour}]  {line}")
+        console.print(f"[{colour}]{status:>4}[/{colour}]  {escape(line)}")
         ok = ok and status != "fail"
     return 0 if ok else 1
 
@@ -165,7 +267,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from agent.server import serve
 
     cfg = load_config(args.config, args.set)
-    return asyncio.run(serve(cfg, host=args.host, port=args.port, token=args.token, console=console))
+    code, stops = run_until_signalled(serve(cfg, host=args.host, port=args.port, token=args.token, console=console))
+    if stops.signal is not None:
+        print(f"humansense: stopped by {stops.signal.name}", file=sys.stderr)
+        return stops.exit_code
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,6 +332,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_ABANDONED: list[str] = []
+"""Model calls this process gave up on (hung, or cut short by a second signal): exit must not wait for them."""
+
+
+def entry() -> None:
+    """The console script: :func:`main`, then an exit that does not wait for abandoned model threads."""
+    code = main()
+    if _ABANDONED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -236,10 +356,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CliError) as exc:
         print(f"humansense: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"humansense: {exc}", file=sys.stderr)
+        _ABANDONED.append(str(exc))
+        return exc.exit_code
     except KeyboardInterrupt:
         print("humansense: interrupted", file=sys.stderr)
         return 130
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

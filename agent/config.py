@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
+import re
 import types
+import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 from dialogue.settings import BrainSettings, PolicySettings
 from perception.settings import (AsrSettings, ContextSettings, EndOfTurnSettings, ExpressionSettings, FaceSettings,
@@ -43,12 +39,35 @@ class SessionSettings:
     vision_threads: int = field(default=1, metadata=_m("threads for face and expression analysis (other lanes have one thread each: vad, asr, tts, cues)", min=1, max=16))
     loop_lag_interval_ms: int = field(default=20, metadata=_m("how often event-loop lag is sampled, ms", min=1))
     live_echo_guard_ms: int = field(default=400, metadata=_m("live mode: user speech during agent playback must last this long to count as barge-in (echo guard)", min=0))
+    lane_timeout_s: float = field(default=10.0, metadata=_m("a model call (VAD, ASR, end of turn, cues, vision, TTS) that has not returned after this long counts as hung: the session goes on without it and the lane gets a fresh thread", min=0.05, max=120.0))
+    source_stall_s: float = field(default=10.0, metadata=_m("a media file that yields nothing for this long (a stuck decoder) ends the session with an error", min=0.1))
+    shed_video_ms: int = field(default=150, metadata=_m("audio handled this late (the CPU cannot keep up) sheds face analysis first", min=1))
+    shed_speculation_ms: int = field(default=400, metadata=_m("audio handled this late also sheds speculative answers and incremental transcription (answers are then prepared at the end of the turn)", min=1))
 
 
 @dataclass(frozen=True)
 class OutputSettings:
     terminal: bool = field(default=True, metadata=_m("show the live conversation view in the terminal"))
     trace_audio_events: bool = field(default=False, metadata=_m("also trace every audio chunk and video frame (large)"))
+
+
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    max_sessions: int = field(default=3, metadata=_m("conversations at once; the next client gets a \"busy\" message and close code 1013", min=1, max=1000))
+    allowed_hosts: tuple[str, ...] = field(default=(), metadata=_m("Host names accepted besides the bound address (and localhost, 127.0.0.1, [::1] on loopback), e.g. a reverse proxy's name; any other Host gets HTTP 403 (defeats DNS rebinding)"))
+    max_message_bytes: int = field(default=256 * 1024, metadata=_m("largest WebSocket message; a bigger one closes the connection with 1009", min=2048, max=16 * 1024 * 1024))
+    idle_timeout_s: float = field(default=20.0, metadata=_m("a client that sends nothing for this long is closed with 1008", min=1.0, max=3600.0))
+    max_image_side: int = field(default=1920, metadata=_m("widest or tallest camera frame accepted, pixels; checked in the JPEG header before decoding", min=16, max=16384))
+    max_image_pixels: int = field(default=4_000_000, metadata=_m("most pixels in a camera frame (width times height), checked before decoding", min=256, max=64_000_000))
+
+    def validate(self) -> None:
+        for name in self.allowed_hosts:
+            if not _HOST_NAME.fullmatch(name.lower()):
+                raise ValueError(f"allowed_hosts: {name!r} is not a host name; give names like "
+                                 f"'companion.example.com' or '[fd00::1]', without scheme or port")
 
 
 @dataclass(frozen=True)
@@ -67,6 +86,7 @@ class Config:
     brain: BrainSettings = BrainSettings()
     tts: TtsSettings = TtsSettings()
     output: OutputSettings = OutputSettings()
+    server: ServerSettings = ServerSettings()
 
 
 def _type_name(tp: Any) -> str:

@@ -21,6 +21,8 @@ class EventKind(str, enum.Enum):
 
     SESSION_STARTED = "session_started"
     SESSION_ENDED = "session_ended"
+    SESSION_FAILED = "session_failed"          # a worker failed; the session ends with this one-line reason
+    LOAD_SHEDDING = "load_shedding"            # the CPU cannot keep up: optional work is being shed (level, state)
     SPEECH_STARTED = "speech_started"          # the VAD confirmed speech; t = its onset
     SILENCE_STARTED = "silence_started"        # the user paused; t = the pause onset
     SPEECH_RESUMED = "speech_resumed"
@@ -53,7 +55,7 @@ FORWARDED: frozenset[EventKind] = frozenset({
     EventKind.DECISION, EventKind.AGENT_TEXT, EventKind.AGENT_SPEECH_STARTED, EventKind.AGENT_SPEECH_ENDED,
     EventKind.BARGE_IN, EventKind.AGENT_RESUMED, EventKind.OVERLAP_IGNORED, EventKind.RESPONSE_DROPPED,
     EventKind.TURN, EventKind.BRAIN_NOTE, EventKind.ERROR, EventKind.SPEECH_STARTED, EventKind.SPEECH_ENDED,
-    EventKind.ACKNOWLEDGEMENT, EventKind.SESSION_ENDED,
+    EventKind.ACKNOWLEDGEMENT, EventKind.SESSION_ENDED, EventKind.SESSION_FAILED, EventKind.LOAD_SHEDDING,
 })
 """The kinds a browser client receives over the WebSocket."""
 

@@ -28,12 +28,19 @@ def atomic_write_json(path: str | Path, value: Any) -> None:
 
 
 def read_json(path: str | Path, what: str, kind: type = object) -> Any:
-    """Parse a JSON file, failing with one line naming the file: missing, malformed, or not a ``kind``."""
+    """Parse a JSON file, failing with one line naming the file: missing, a folder, unreadable, malformed, nested too
+    deeply for the parser, or not a ``kind``."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to read (not a {what})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(data, kind):

@@ -12,6 +12,7 @@ from agent.media import AudioChunk
 from agent.metrics import Metrics
 from agent.models import Models
 from agent.sinks.recording import ConversationRecorder
+from agent.supervisor import SessionFailure, one_line
 from agent.user_audio import UserAudio
 from dialogue import turns as tt
 from perception.prosody import frame_voicing
@@ -20,34 +21,55 @@ from perception.vad import TAIL_S, Vad
 
 _VOICING_S = 0.04
 """Audio judged for voicing at each chunk (one prosody frame)."""
+_DEAF_S = 1.0
+"""The VAD failing on this much audio in a row leaves the session deaf: it ends (SessionFailure)."""
 
 Publish = Callable[..., None]
+Degraded = Callable[[str, BaseException], None]
 
 
 class Listener:
     """Feed chunks in time order with :meth:`hear`; :meth:`speech` cuts out a turn's audio for the recognizer."""
 
-    def __init__(self, config: Config, models: Models, metrics: Metrics, publish: Publish,
+    def __init__(self, config: Config, models: Models, metrics: Metrics, publish: Publish, degraded: Degraded,
                  recorder: ConversationRecorder | None = None) -> None:
         self.config = config
         self.models = models
         self.metrics = metrics
         self.publish = publish
+        self.degraded = degraded
         self.recorder = recorder
         self.vad = Vad(config.vad)
         self.audio = UserAudio(config.vad.max_turn_s + 10.0)
         self.last_speech_t = 0.0
+        self._deaf_since: float | None = None  # the VAD has failed on every chunk since then
 
     async def hear(self, chunk: AudioChunk, now: float) -> list[tt.Fact]:
-        """The VAD's speech facts for ``chunk`` (dated when they happened), then the chunk's own :class:`Sound`."""
+        """The VAD's speech facts for ``chunk`` (dated when they happened), then the chunk's own :class:`Sound`.
+
+        A chunk the VAD fails on counts as silence; failing for ``_DEAF_S`` of audio in a row ends the session.
+        """
         if self.recorder is not None:
-            self.recorder.user(chunk.t, chunk.pcm)
+            try:
+                self.recorder.user(chunk.t, chunk.pcm)
+            except Exception as exc:  # e.g. a full disk: the conversation matters more than its recording
+                self.degraded("recorder", exc)
+                self.recorder = None
         self.audio.append(chunk.t, chunk.pcm)
         end = chunk.t + chunk.duration
         frame = self.audio.slice(end - _VOICING_S, end)
         t0 = time.perf_counter()
-        events, (level, voiced) = await self.models.run(
-            "vad", lambda: (self.vad.feed(chunk.pcm, chunk.t), frame_voicing(frame)))
+        try:
+            events, (level, voiced) = await self.models.run(
+                "vad", lambda: (self.vad.feed(chunk.pcm, chunk.t), frame_voicing(frame)))
+        except Exception as exc:
+            self.degraded("vad", exc)
+            self._deaf_since = chunk.t if self._deaf_since is None else self._deaf_since
+            if end - self._deaf_since >= _DEAF_S:
+                raise SessionFailure(f"the VAD failed on {end - self._deaf_since:.1f} s of audio in a row: "
+                                     f"{one_line(exc)}") from exc
+            return []
+        self._deaf_since = None
         self.metrics.stage("vad", (time.perf_counter() - t0) * 1000)
         facts = [self._fact(event, now) for event in events]
         return facts + [tt.Sound(chunk.t, chunk.duration, self.vad.last_probability, level, voiced)]
@@ -63,7 +85,11 @@ class Listener:
             return None
         audio, _ = self.speech(start, now)
         t0 = time.perf_counter()
-        score = await self.models.run("end_of_turn", model.score, audio)
+        try:
+            score = await self.models.run("end_of_turn", model.score, audio)
+        except Exception as exc:  # the pause and the words decide alone
+            self.degraded("end_of_turn", exc)
+            return None
         self.metrics.stage("end_of_turn", (time.perf_counter() - t0) * 1000)
         return score
 

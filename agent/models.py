@@ -15,6 +15,7 @@ from dialogue.brains import make_brain
 from dialogue.types import Brain
 from perception.asr import make_transcriber
 from perception.end_of_turn import SmartTurn
+from perception.vision import FaceAnalyzer
 from perception.settings import EndOfTurnSettings
 from speech.tts import make_tts
 from speech.transform import resample, trim_silence
@@ -22,6 +23,10 @@ from speech.types import SpokenAudio, Style, Tts
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class LaneTimeout(TimeoutError):
+    """A model call did not return within ``session.lane_timeout_s``."""
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Models:
     brain: Brain
     lanes: dict[str, ThreadPoolExecutor]
     load_s: dict[str, float] = field(default_factory=dict)
+    hung_calls: int = 0  # calls abandoned by a lane timeout; their threads may still be running
+    phrases: dict[tuple[str, Style], tuple[SpokenAudio, np.ndarray]] = field(default_factory=dict)  # shared by sessions
 
     @classmethod
     def load(cls, config: Config) -> "Models":
@@ -46,6 +53,8 @@ class Models:
             load_s[name] = time.perf_counter() - t0
             return value
 
+        if config.vision.enabled:  # each session builds its own analyzer: a bad model path fails here, once, first
+            timed("vision", lambda: FaceAnalyzer(config.vision, config.face, config.expression))
         with ThreadPoolExecutor(max_workers=3) as pool:
             asr_f = pool.submit(timed, "asr", lambda: make_transcriber(config.asr))
             turn_f = pool.submit(timed, "end_of_turn", lambda: _warm_turn(config.end_of_turn))
@@ -71,9 +80,22 @@ class Models:
 
         Each lane is its own thread pool, so the VAD (which gates everything) never queues behind a
         transcription, and one-thread lanes serialize their model. A call cancelled while still queued
-        never runs: a discarded speculative transcription does not delay the next one.
+        never runs: a discarded speculative transcription does not delay the next one. A call still
+        running after ``session.lane_timeout_s`` raises :class:`LaneTimeout`; the lane gets a fresh
+        thread so later calls do not queue behind the hung one (which is left to finish on its own).
         """
-        return await asyncio.get_running_loop().run_in_executor(self.lanes[lane], fn, *args)
+        pool = self.lanes[lane]
+        future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+        timeout = self.config.session.lane_timeout_s
+        try:
+            async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancel that races the result
+                return await future
+        except TimeoutError:
+            if self.lanes[lane] is pool:
+                self.lanes[lane] = _lane(lane, lane_threads(self.config)[lane])
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.hung_calls += 1
+            raise LaneTimeout(f"{lane}: no result after {timeout:g} s (session.lane_timeout_s)") from None
 
     def synthesize(self, sentence: str, style: Style) -> tuple[SpokenAudio, np.ndarray]:
         """TTS one sentence; also returns the 16 kHz copy the recording and the network use (blocking)."""
@@ -89,9 +111,16 @@ class Models:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+def lane_threads(config: Config) -> dict[str, int]:
+    return {"vad": 1, "asr": 1, "end_of_turn": 1, "tts": 1, "cues": 1, "vision": config.session.vision_threads}
+
+
 def make_lanes(config: Config) -> dict[str, ThreadPoolExecutor]:
-    sizes = {"vad": 1, "asr": 1, "end_of_turn": 1, "tts": 1, "cues": 1, "vision": config.session.vision_threads}
-    return {name: ThreadPoolExecutor(max_workers=n, thread_name_prefix=f"lane-{name}") for name, n in sizes.items()}
+    return {name: _lane(name, n) for name, n in lane_threads(config).items()}
+
+
+def _lane(name: str, threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"lane-{name}")
 
 
 def _warm_turn(settings: EndOfTurnSettings) -> SmartTurn | None:

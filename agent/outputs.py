@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,34 @@ from agent.sinks.trace import TraceWriter
 from dialogue.types import Keyframe
 
 logger = logging.getLogger(__name__)
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written; the message names it."""
+
+
+def check_folder(folder: str | Path, what: str) -> None:
+    """Fail unless ``folder`` is, or can be made, a folder that takes files; ``what`` opens the error (an option and
+    its value). Nothing is created: run it before anything slow (loading models), so a typo costs nothing."""
+    folder = Path(folder).expanduser()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise OutputError(f"{what}: {existing} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{what}: cannot write in {existing} ({exc.strerror or exc})") from None
+
+
+def check_outputs(out_dir: str | Path | None, record: str | Path | None) -> None:
+    """Fail at once, naming the option and the path, when ``--out`` or ``--record`` cannot be written."""
+    if out_dir:
+        check_folder(out_dir, f"--out {out_dir}")
+    if record:
+        if Path(record).is_dir():
+            raise OutputError(f"--record {record}: is a folder; name a .wav file")
+        check_folder(Path(record).parent, f"--record {record}")
 
 
 class SessionOutputs:
@@ -52,8 +81,18 @@ class SessionOutputs:
                 logger.warning("report.html not written: %s", exc)
         return written
 
-    def abort(self) -> None:
-        if self.recorder is not None:
-            self.recorder.abort()
-        if self.trace is not None:
-            self.trace.abort()
+    def abort(self) -> list[Path]:
+        """Keep what was written as ``.partial`` files (the run was cut short); returns their paths."""
+        kept = []
+        for writer in (self.recorder, self.trace):
+            if writer is not None:
+                writer.abort()
+                kept.append(writer.partial)
+        return kept
+
+    def discard(self) -> None:
+        """Remove the ``.partial`` files: the session never started, so they hold nothing."""
+        self.abort()
+        for writer in (self.recorder, self.trace):
+            if writer is not None:
+                writer.partial.unlink(missing_ok=True)

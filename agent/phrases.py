@@ -1,9 +1,10 @@
-"""Short phrases synthesized once at start (latency-budget acknowledgements, backchannels) and handed out in turn."""
+"""Short phrases (acknowledgements, backchannels, the trouble phrase), synthesized once per process, handed out in turn."""
 from __future__ import annotations
 
 from agent.config import Config
 from agent.models import Models
 from agent.response import Item
+from agent.supervisor import Supervisor
 from speech.prosody import style_for
 
 
@@ -11,20 +12,33 @@ class Phrases:
     def __init__(self) -> None:
         self._acks: list[Item] = []
         self._backchannels: list[Item] = []
+        self._trouble: list[Item] = []
 
-    async def prepare(self, config: Config, models: Models) -> None:
+    async def prepare(self, config: Config, models: Models, supervisor: Supervisor) -> None:
+        """A phrase the synthesizer fails on is left out (and reported); the others are still prepared."""
         policy = config.policy
         wanted = [(self._acks, p) for p in policy.acknowledgements if policy.first_sentence_deadline_ms]
         wanted += [(self._backchannels, p) for p in policy.backchannel_phrases if policy.backchannel_after_s > 0]
+        wanted += [(self._trouble, policy.trouble_phrase)] if policy.trouble_phrase else []
         style = style_for("warm", config.tts)
         for cache, phrase in wanted:
-            cache.append(await models.run("tts", models.synthesize, phrase, style))
+            item = models.phrases.get((phrase, style))
+            if item is None:
+                try:
+                    item = models.phrases[(phrase, style)] = await models.run("tts", models.synthesize, phrase, style)
+                except Exception as exc:
+                    supervisor.degraded("tts", exc)
+                    continue
+            cache.append(item)
 
     def acknowledgement(self) -> Item | None:
         return _next(self._acks)
 
     def backchannel(self) -> Item | None:
         return _next(self._backchannels)
+
+    def trouble(self) -> Item | None:
+        return _next(self._trouble)
 
 
 def _next(cache: list[Item]) -> Item | None:

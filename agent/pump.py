@@ -2,7 +2,8 @@
 
 Audio is never dropped; when the video queue is full its oldest frame goes. In a fast
 replay the media clock only moves once the pipeline is idle, so every run of a file has
-the same timeline whatever the machine.
+the same timeline whatever the machine. A file that yields nothing for ``stall_s`` (a
+stuck decoder) ends the session (live sources are watched by their own transport).
 """
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ from agent.clock import Clock, MediaClock
 from agent.media import AudioChunk, VideoFrame
 from agent.metrics import Metrics
 from agent.sources import Source
+from agent.supervisor import SessionFailure
 
 
 class MediaPump:
     def __init__(self, source: Source, clock: Clock, activity: Activity, metrics: Metrics, *, fast: bool,
-                 audio_queue: int, video_queue: int) -> None:
+                 audio_queue: int, video_queue: int, stall_s: float) -> None:
         self.source = source
         self.clock = clock
         self.activity = activity
         self.metrics = metrics
         self.fast = fast
+        self.stall_s = stall_s
         self.audio: asyncio.Queue[AudioChunk | None] = asyncio.Queue(maxsize=audio_queue)
         self.video: asyncio.Queue[VideoFrame | None] = asyncio.Queue(maxsize=video_queue)
         self.media_end = 0.0
@@ -32,7 +35,15 @@ class MediaPump:
         """Feed until the source ends or ``stop`` is set; then each queue gets its end marker (None)."""
         stream = self.source.stream()
         try:
-            async for item in stream:
+            while True:
+                try:
+                    async with asyncio.timeout(None if self.source.live else self.stall_s):
+                        item = await anext(stream)
+                except StopAsyncIteration:
+                    break
+                except TimeoutError:
+                    raise SessionFailure(f"the media source yielded nothing for {self.stall_s:g} s "
+                                         "(session.source_stall_s)") from None
                 if stop.is_set():
                     break
                 if isinstance(item, AudioChunk):

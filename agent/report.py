@@ -9,16 +9,24 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from agent.files import atomic_write_bytes
+from agent.files import atomic_write_bytes, read_json
 
 
 def _read_trace(path: Path) -> list[dict[str, Any]]:
+    """The trace's events; a bad line fails in one line naming the file and the line number."""
     events = []
     with path.open(encoding="utf-8") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, 1):
             line = line.strip()
-            if line:
-                events.append(json.loads(line))
+            if not line:
+                continue
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
+            if not isinstance(event, dict) or "type" not in event or "t" not in event:
+                raise ValueError(f"{path}:{number}: not a trace event (an object with type and t)")
+            events.append(event)
     return events
 
 
@@ -159,8 +167,8 @@ def _face_caption(cue: dict[str, Any] | None) -> str:
 def write_report(out_dir: str | Path, keyframes: Sequence[tuple[float, bytes]] = ()) -> Path:
     out = Path(out_dir)
     events = _read_trace(out / "trace.jsonl")
-    turns = json.loads((out / "turns.json").read_text(encoding="utf-8"))
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8")) if (out / "metrics.json").exists() else {}
+    turns = read_json(out / "turns.json", "turns", list)
+    metrics = read_json(out / "metrics.json", "metrics", dict) if (out / "metrics.json").exists() else {}
     png = base64.b64encode(timeline_png(events, turns)).decode()
     rows = []
     for i, t in enumerate(turns, 1):

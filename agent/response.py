@@ -8,9 +8,10 @@ paused (sound over the agent) and resumed from the word it stopped at (a false i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from typing import Any, Protocol
+from typing import Any, Coroutine, Protocol
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from agent.events import EventKind, to_jsonable
 from agent.metrics import Metrics
 from agent.models import Models
 from agent.sinks.players import Player
+from agent.supervisor import SessionFailure, one_line
 from agent.turn import TurnRecord
 from dialogue.types import DialogueTurn, Trigger
 from perception.prosody import VoiceAnalyzer
@@ -62,6 +64,15 @@ class Host(Protocol):
 
     def acknowledgement(self) -> Item | None: ...
 
+    def trouble(self) -> Item | None:
+        """What to say when this turn's hearing, thinking or speaking failed (prepared at start)."""
+
+    def spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        """Run a task that belongs to the session (cancelled when it ends)."""
+
+    def degraded(self, place: str, exc: BaseException) -> None:
+        """A step failed and the turn goes on without it (reported once per place)."""
+
     def silence_s(self, now: float) -> float: ...
 
     def on_heard(self, response: "Response") -> None: ...
@@ -74,10 +85,11 @@ class Host(Protocol):
 class Response:
     def __init__(self, host: Host, trigger: Trigger, audio: np.ndarray | None = None,
                  segment_start: float | None = None, pause_t: float | None = None,
-                 transcript: Transcript | None = None, audio_t0: float = 0.0) -> None:
+                 transcript: Transcript | None = None, audio_t0: float = 0.0, think_early: bool = True) -> None:
         self.host = host
         self.audio_t0 = audio_t0  # where ``audio`` starts on the timeline (the turn's start less the pre-roll)
         self.trigger = trigger
+        self.think_early = think_early  # think before the commit (speculatively), unless load is being shed
         self.audio = audio
         self.pause_t = pause_t
         self.record = TurnRecord(trigger="end_of_turn" if trigger == "preemptive" else trigger,
@@ -88,6 +100,7 @@ class Response:
         self.transcribed = asyncio.Event()
         self.decided = asyncio.Event()
         self._queue: asyncio.Queue[Item | None] = asyncio.Queue()
+        self._queued = 0  # sentences queued for playback
         self._played: list[tuple[str, float, float]] = []  # sentence (heard part), start, duration
         self._current: tuple[SpokenAudio, np.ndarray, float] | None = None  # playing now, and since when
         self._rest: Item | None = None  # the unheard rest of the sentence a pause cut
@@ -98,9 +111,8 @@ class Response:
         self.stopped_at: float | None = None
         self._user_side_published = False
         host.activity.hold()  # released when production ends; keeps a fast replay from racing ahead
-        loop = asyncio.get_running_loop()
-        self.producer = loop.create_task(self._produce(), name=f"produce-{trigger}")
-        self.speaker = loop.create_task(self._speak(), name=f"speak-{trigger}")
+        self.producer = host.spawn(self._produce(), f"produce-{trigger}")
+        self.speaker = host.spawn(self._speak(), f"speak-{trigger}")
 
     @property
     def heard(self) -> bool:
@@ -114,17 +126,21 @@ class Response:
             if self.audio is not None and self.record.user_start_s is not None:
                 await self._transcribe()
             self.transcribed.set()
-            if not h.config.policy.preemptive and not self.committed.is_set():
+            if not (h.config.policy.preemptive and self.think_early) and not self.committed.is_set():
                 async with h.activity.paused():
                     await self.committed.wait()
-            await self._think()
+            if "asr" in self.record.faults:
+                self._say_trouble()
+            else:
+                await self._think()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # never let one turn kill the session
-            logger.exception("response failed")
-            h.publish(EventKind.ERROR, {"where": "response", "message": f"{type(exc).__name__}: {exc}"})
-            self.decided.set()
+        except Exception as exc:  # never let one turn kill the session: the user still hears something
+            self._failed("response", exc)
+            if not self._queued:
+                self._say_trouble()
         finally:
+            self.decided.set()
             self._queue.put_nowait(None)
             self.transcribed.set()
             h.activity.release()
@@ -136,7 +152,11 @@ class Response:
             t0 = time.perf_counter()
             if self.pause_t is not None:
                 self.record.asr_start_s = max(0.0, h.clock.now() - self.pause_t)
-            self.transcript = await h.models.run("asr", h.transcribe, self.audio, self.audio_t0)
+            try:
+                self.transcript = await h.models.run("asr", h.transcribe, self.audio, self.audio_t0)
+            except Exception as exc:
+                self._failed("asr", exc)
+                self.transcript = Transcript("", self.record.user_start_s, self.pause_t or self.record.user_start_s)
             self.record.asr_s = time.perf_counter() - t0
             h.metrics.stage("asr", self.record.asr_s * 1000)
         else:
@@ -148,9 +168,12 @@ class Response:
         h.on_heard(self)
         t0 = time.perf_counter()
         end = self.pause_t or self.transcript.end
-        self._voice = await h.models.run("cues", h.voice.analyze, self.audio, self.record.user_start_s, end,
-                                         self.transcript.words, self.pause_t)
-        self._words = await h.models.run("cues", h.sentiment.analyze, self.transcript.text, end)
+        try:
+            self._voice = await h.models.run("cues", h.voice.analyze, self.audio, self.record.user_start_s, end,
+                                             self.transcript.words, self.pause_t)
+            self._words = await h.models.run("cues", h.sentiment.analyze, self.transcript.text, end)
+        except Exception as exc:  # the brain answers the words without the voice and text cues
+            self._failed("cues", exc)
         self.record.cues_s = time.perf_counter() - t0
 
     async def _think(self) -> None:
@@ -165,14 +188,21 @@ class Response:
         splitter = SentenceSplitter()
         t0 = time.perf_counter()
         first_token = True
+        broken = False
         stream = h.models.brain.respond(view)
         try:
-            async for delta in stream:
+            while True:
+                try:  # a brain that stops streaming (hung) is abandoned like one that failed
+                    async with asyncio.timeout(h.config.brain.timeout_s):
+                        delta = await anext(stream)
+                except StopAsyncIteration:
+                    break
                 if first_token:
                     self.record.brain_first_token_s = time.perf_counter() - t0
                     first_token = False
                 if delta.note:
                     self.record.fallback = delta.note
+                    broken = broken or delta.note.startswith("error:")
                     h.publish(EventKind.BRAIN_NOTE, {"note": delta.note})
                 if delta.decision:
                     self.record.decision = delta.decision
@@ -186,10 +216,18 @@ class Response:
                         self.decided.set()
                     for sentence in splitter.push(delta.text):
                         await self._synthesize(sentence, t0)
+            for sentence in [] if broken else splitter.flush():  # a sentence the brain broke off is not said
+                await self._synthesize(sentence, t0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._failed("brain", exc if not isinstance(exc, TimeoutError) else
+                         TimeoutError(f"no reply for {h.config.brain.timeout_s:g} s (brain.timeout_s)"))
         finally:
-            await stream.aclose()
-        for sentence in splitter.flush():
-            await self._synthesize(sentence, t0)
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+        if not self._queued and self.record.faults and self.record.decision in (None, "respond"):
+            self._say_trouble()
         if self.record.decision is None:
             self.record.decision = "wait"
         self.decided.set()
@@ -201,12 +239,35 @@ class Response:
             self.record.brain_first_sentence_s = time.perf_counter() - t_brain
         style = style_for(self.emotion, h.config.tts)
         t0 = time.perf_counter()
-        item = await h.models.run("tts", h.models.synthesize, sentence, style)
+        try:
+            item = await h.models.run("tts", h.models.synthesize, sentence, style)
+        except Exception as exc:  # this sentence is not said; the next may be
+            self._failed("tts", exc)
+            return
         elapsed = time.perf_counter() - t0
         h.metrics.stage("tts", elapsed * 1000)
         if self.record.tts_first_audio_s is None:
             self.record.tts_first_audio_s = elapsed
+        self._enqueue(item)
+
+    def _enqueue(self, item: Item) -> None:
+        self._queued += 1
         self._queue.put_nowait(item)
+
+    def _failed(self, place: str, exc: BaseException) -> None:
+        if place not in self.record.faults:
+            self.record.faults.append(place)
+        self.host.degraded(place, exc)
+
+    def _say_trouble(self) -> None:
+        """Hearing, thinking or speaking failed for this turn: say so, rather than leave the user in silence."""
+        item = self.host.trouble()
+        if item is None:
+            return
+        self.record.decision = "respond"
+        self.record.fallback = self.record.fallback or f"trouble: {', '.join(self.record.faults)} failed"
+        self.decided.set()
+        self._enqueue(item)
 
     # ---- commit and speaking ------------------------------------------------------------------------------------
     def commit(self, t: float) -> None:
@@ -220,8 +281,9 @@ class Response:
         deadline_ms = h.config.policy.first_sentence_deadline_ms
         item: Item | None
         try:
-            item = await asyncio.wait_for(self._queue.get(), deadline_ms / 1000) if deadline_ms else await self._queue.get()
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(deadline_ms / 1000 if deadline_ms else None):
+                item = await self._queue.get()
+        except TimeoutError:
             item = await self._acknowledge()
         await self.decided.wait()
         self._publish_user_side()
@@ -258,8 +320,26 @@ class Response:
         h.publish(EventKind.AGENT_TEXT, {"text": audio.text, "emotion": self.emotion, "start": start,
                                          "duration": duration}, t=start)
         self._current = (audio, pcm16k, start)
-        await h.player.play(audio, pcm16k)
+        await self._watch_player(h.player.play(audio, pcm16k), start + duration, duration)
         self._current = None
+
+    async def _watch_player(self, playing: Coroutine[Any, Any, float], end: float, duration: float) -> None:
+        """Play, on the session timeline's watch: a player that fails or hangs leaves no way to speak (SessionFailure)."""
+        h = self.host
+        grace = h.config.session.lane_timeout_s
+        play = asyncio.ensure_future(playing)
+        watchdog = asyncio.ensure_future(h.clock.sleep_until(end + grace))
+        try:
+            await asyncio.wait({play, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watchdog.cancel()
+            if not play.done():
+                play.cancel()
+        if not play.done() or play.cancelled():
+            raise SessionFailure(f"the player hung: a {duration:.1f} s sentence still playing {grace:g} s after its end "
+                                 "(session.lane_timeout_s)")
+        if play.exception() is not None:
+            raise SessionFailure(f"the player failed: {one_line(play.exception())}") from play.exception()
 
     def pause(self) -> float:
         """Stop playback now and keep the unheard rest; returns the timeline time it stopped."""
@@ -278,7 +358,7 @@ class Response:
         """Play on from the word the pause cut, then the sentences still to come."""
         rest, self._rest = self._rest, None
         self.stopped_at = None
-        self.speaker = asyncio.get_running_loop().create_task(self._resume(rest), name=f"resume-{self.trigger}")
+        self.speaker = self.host.spawn(self._resume(rest), f"resume-{self.trigger}")
 
     async def _resume(self, rest: Item | None) -> None:
         await self._play_on(rest if rest is not None else await self._queue.get())

@@ -7,6 +7,7 @@ blocks) and carries out commands: prepare, commit, discard, stop, resume, backch
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,13 +24,18 @@ from agent.metrics import LoopLagMonitor, Metrics
 from agent.models import Models
 from agent.pump import MediaPump
 from agent.sinks.players import Player, TimelinePlayer
+from agent import shedding
+from agent.shedding import LoadShedder
 from agent.sinks.recording import ConversationRecorder
 from agent.sources import Source
+from agent.supervisor import Supervisor
 from agent.vision_loop import VisionLoop
 from dialogue import turns as tt
 from dialogue.memory import DialogueMemory
 from perception.fusion import EmotionFusion
 from perception.types import FaceCue, TextCue, VoiceCue
+
+logger = logging.getLogger(__name__)
 
 _END_OF_TURN_EVERY_S = 0.15
 """How often a pause is re-scored by the end-of-turn model while the turn is undecided."""
@@ -41,6 +47,7 @@ class SessionResult:
     duration_s: float
     turns: int
     metrics: dict[str, Any]
+    failure: str | None = None  # why the session ended early (a worker failed), in one line
 
 
 class Session:
@@ -52,6 +59,7 @@ class Session:
         self.player: Player = player or TimelinePlayer(self.clock, recorder)
         self.bus = EventBus(session_id)
         self.metrics = Metrics()
+        self.supervisor = Supervisor(self.publish, self.metrics.count)
         self.metrics.load_s.update(models.load_s)
         self.lag = LoopLagMonitor(config.session.loop_lag_interval_ms)
         self.activity = Activity()
@@ -62,12 +70,15 @@ class Session:
         count = getattr(models.brain, "count_tokens", None)
         self.context = RollingContext(config.context, DialogueMemory(config.brain.context_tokens, count, config.context.history_turns))
         self.pump = MediaPump(source, self.clock, self.activity, self.metrics, fast=fast,
-                              audio_queue=config.session.audio_queue, video_queue=config.session.video_queue)
-        self.listener = Listener(config, models, self.metrics, self.publish, recorder)
+                              audio_queue=config.session.audio_queue, video_queue=config.session.video_queue,
+                              stall_s=config.session.source_stall_s)
+        self.listener = Listener(config, models, self.metrics, self.publish, self.supervisor.degraded, recorder)
         self.vision = VisionLoop(config, models, self.context, self.metrics, self.publish, self.add_cue,
+                                 self.supervisor.degraded,
                                  deciding=lambda: self.turn_taker.agent_state in ("preparing", "committed"))
         self.answers = Answers(config, models, self.clock, self.player, self.metrics, self.activity, self.context,
-                               self.fusion, self.listener, self.publish, self.add_cue, self._feed)
+                               self.fusion, self.listener, self.publish, self.add_cue, self._feed, self.supervisor)
+        self.shedder = LoadShedder(config.session.shed_video_ms, config.session.shed_speculation_ms)
         self._stop = asyncio.Event()
 
     # ---- public API -------------------------------------------------------------------------------------------
@@ -85,46 +96,67 @@ class Session:
         self._feed(tt.StopRequest(self.clock.now(), reason))
 
     async def run(self) -> SessionResult:
+        """Until the media ends, :meth:`request_stop`, or a worker fails (``failure`` then says why); never hangs."""
         self.lag.start()
         started = time.perf_counter()
-        await self.answers.phrases.prepare(self.config, self.models)
+        await self.answers.phrases.prepare(self.config, self.models, self.supervisor)
         if isinstance(self.clock, WallClock):
             self.clock.restart()  # media time 0 is when listening starts, not when setup began
         self.publish(EventKind.SESSION_STARTED, {"brain": self.models.brain.name, "fast": self.fast,
                                                   "audio": self.source.has_audio, "video": self.source.has_video})
-        loops = [asyncio.create_task(self._audio_loop(), name="audio"),
-                 asyncio.create_task(self.vision.run(self.pump.video, self.activity), name="video"),
-                 asyncio.create_task(self._watch(), name="watch")]
+        sup = self.supervisor
+        main = sup.spawn(self._main(), "media", critical=True)
+        sup.spawn(self._watch(), "clock", critical=True)
+        ending = [asyncio.ensure_future(e.wait()) for e in (self._stop, sup.failed)]
         try:
-            await self.pump.run(self._stop)
-            await asyncio.gather(*loops[:2])
-            await self._drain()
+            await asyncio.wait([main, *ending], return_when=asyncio.FIRST_COMPLETED)
         finally:
-            tasks = loops + list(self.answers.tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for waiter in ending:
+                waiter.cancel()
+            await sup.close()
             if self.answers.current is not None:
                 self.answers.current.cancel()
                 self.answers.current.finish(interrupted=True, stopped_at=self.clock.now())
             await self.source.aclose()
             await self.lag.stop()
+        if sup.failure is not None:
+            self.publish(EventKind.SESSION_FAILED, {"reason": sup.failure})
         turns = len(self.answers.turns)
-        self.publish(EventKind.SESSION_ENDED, {"turns": turns})
+        self.publish(EventKind.SESSION_ENDED, {"turns": turns, "failure": sup.failure})
         self.metrics.stage("session_wall", (time.perf_counter() - started) * 1000)
-        return SessionResult(self.clock.now(), turns, self.metrics.snapshot(self.lag.summary()))
+        return SessionResult(self.clock.now(), turns, self.metrics.snapshot(self.lag.summary()), sup.failure)
+
+    async def _main(self) -> None:
+        sup = self.supervisor
+        loops = [sup.spawn(self._audio_loop(), "audio", critical=True),
+                 sup.spawn(self.vision.run(self.pump.video, self.activity), "video", critical=True)]
+        await self.pump.run(self._stop)
+        await asyncio.gather(*loops)
+        await self._drain()
 
     async def _audio_loop(self) -> None:
         while (chunk := await self.pump.audio.get()) is not None:
             try:
                 for fact in await self.listener.hear(chunk, self.clock.now()):
                     self._feed(fact)
-                self.answers.listening(self.turn_taker.turn_start, self.turn_taker.user_speaking,
-                                       chunk.t + chunk.duration)
+                end = chunk.t + chunk.duration
+                if not self.fast:
+                    self._shed(end, (self.clock.now() - end) * 1000)
+                self.answers.listening(self.turn_taker.turn_start, self.turn_taker.user_speaking, end)
             finally:
                 self.activity.release()
         for fact in self.listener.flush(self.pump.media_end, self.clock.now()):
             self._feed(fact)
+
+    def _shed(self, t: float, late_ms: float) -> None:
+        level = self.shedder.update(t, late_ms)
+        if level is None:
+            return
+        self.vision.shed = level >= shedding.NO_VIDEO
+        self.answers.shed = level >= shedding.NO_SPECULATION
+        self.metrics.count(f"load_shedding_{shedding.LEVEL_NAMES[level].replace(' ', '_')}")
+        logger.warning("audio handled %.0f ms late: load shedding now %s", late_ms, shedding.LEVEL_NAMES[level])
+        self.publish(EventKind.LOAD_SHEDDING, {"level": level, "state": shedding.LEVEL_NAMES[level], "late_ms": late_ms})
 
     def add_cue(self, cue: FaceCue | VoiceCue | TextCue) -> None:
         self.publish(_CUE_KINDS[type(cue)], cue, t=cue.t)

@@ -34,6 +34,7 @@ class TurnRecord:
     preemptive: bool = False
     acknowledged: bool = False
     cues: dict[str, Any] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)  # steps that failed for this turn (asr, cues, brain, tts)
 
     def latency_ms(self) -> dict[str, float | None]:
         v2v = None
@@ -68,4 +69,5 @@ class TurnRecord:
             "preemptive": self.preemptive,
             "latency_ms": self.latency_ms(),
             "cues": self.cues,
+            "faults": self.faults,
         }

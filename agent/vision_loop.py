@@ -6,7 +6,6 @@ cores a face analysis beside the transcription and the end-of-turn model would d
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from typing import Callable
 
@@ -20,40 +19,49 @@ from agent.models import Models
 from perception.types import FaceCue
 from perception.vision import FaceAnalyzer
 
-logger = logging.getLogger(__name__)
-
 
 class VisionLoop:
     def __init__(self, config: Config, models: Models, context: RollingContext, metrics: Metrics,
                  publish: Callable[..., None], add_cue: Callable[[FaceCue], None],
-                 deciding: Callable[[], bool] = lambda: False) -> None:
+                 degraded: Callable[[str, BaseException], None], deciding: Callable[[], bool] = lambda: False) -> None:
         self.config = config
         self.models = models
         self.context = context
         self.metrics = metrics
         self.publish = publish
         self.add_cue = add_cue
+        self.degraded = degraded
         self.deciding = deciding
-        self.faces = FaceAnalyzer(config.vision, config.face, config.expression) if config.vision.enabled else None
+        self.shed = False  # the CPU cannot keep up: face analysis is the first work to go
+        self.faces: FaceAnalyzer | None = None  # built off the loop when the session starts, dropped when it ends
         self.keyframes = KeyframeSelector(config.context)
         self._next_t = 0.0
 
     async def run(self, frames: asyncio.Queue[VideoFrame | None], activity: Activity) -> None:
         """Until the end marker (None); each frame's hold on ``activity`` is released once it is handled."""
-        while (frame := await frames.get()) is not None:
-            try:
-                await self._see(frame)
-            except (ValueError, RuntimeError) as exc:
-                self.metrics.count("video_frames_failed")
-                logger.warning("frame at %.2fs skipped: %s", frame.t, exc)
-            finally:
-                activity.release()
+        config = self.config
+        if config.vision.enabled:
+            self.faces = await asyncio.to_thread(FaceAnalyzer, config.vision, config.face, config.expression)
+        try:
+            while (frame := await frames.get()) is not None:
+                try:
+                    await self._see(frame)
+                except Exception as exc:  # this frame gives no cue; the next one may
+                    self.metrics.count("video_frames_failed")
+                    self.degraded("vision", exc)
+                finally:
+                    activity.release()
+        finally:
+            self.faces = None  # its model files close now, not whenever the session is collected
 
     async def _see(self, frame: VideoFrame) -> None:
         if self.faces is None or frame.t < self._next_t:
             return
         if self.deciding():  # the answer's critical path (ASR, end of turn, brain, TTS) has the CPU first
             self.metrics.count("video_frames_deferred")
+            return
+        if self.shed:
+            self.metrics.count("video_frames_shed")
             return
         self._next_t = frame.t + 1.0 / self.config.vision.sample_fps
         t0 = time.perf_counter()

@@ -56,6 +56,7 @@ class OpenAIGenerator:
         self.settings = settings
         self.base_url = (base_url or settings.base_url).rstrip("/")
         self.url = self.base_url + "/chat/completions"
+        self.target = self.url  # what notes and the circuit breaker name
         self._own_client = client is None
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout_s))
         key = os.environ.get(settings.api_key_env, "") if settings.api_key_env else ""
@@ -126,12 +127,21 @@ class OpenAIGenerator:
                     if resp.status_code >= 500:
                         raise _Retryable(f"HTTP {resp.status_code}: {text}")
                     raise BrainError(f"{self.url} rejected the request: HTTP {resp.status_code}: {text}")
+                first_line = ""
+                saw_data = False
                 async for line in resp.aiter_lines():
+                    first_line = first_line or line.strip()
+                    saw_data = saw_data or line.lstrip().startswith("data:")
                     piece = self._parse_line(line)
                     if piece is None:
                         return
                     if piece:
                         yield piece
+                if not saw_data:
+                    # An HTML error page or a non-streamed JSON body: say so rather than report an empty reply.
+                    kind = resp.headers.get("content-type", "no Content-Type")
+                    body = repr(_one_line(first_line, 80)) if first_line else "empty body"
+                    raise BrainError(f"{self.url}: no SSE data in the reply ({kind}): {body}")
         except httpx.TimeoutException as exc:
             raise BrainError(f"{self.url}: no data for {self.settings.timeout_s:g} s ({type(exc).__name__})") from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
@@ -155,11 +165,32 @@ class OpenAIGenerator:
             raise BrainError(f"{self.url}: SSE data is not a JSON object: {_one_line(data, 80)!r}")
         if "error" in obj:
             raise BrainError(f"{self.url}: error inside the stream: {_error_text(data.encode())}")
-        choices = obj.get("choices") or []
-        if not choices:
+        return self._content(obj, data)
+
+    def _content(self, obj: dict[str, Any], data: str) -> str:
+        """``choices[0].delta.content`` of a chunk, checked at each step: a wrong shape is a BrainError, not a crash."""
+        def bad(why: str) -> BrainError:
+            return BrainError(f"{self.url}: unexpected chunk shape ({why}): {_one_line(data, 80)!r}")
+
+        choices = obj.get("choices")
+        if choices is None or choices == []:
             return ""  # e.g. the final usage-only chunk
-        delta = choices[0].get("delta") or {}
-        return delta.get("content") or ""
+        if not isinstance(choices, list):
+            raise bad(f"choices is a {type(choices).__name__}, not a list")
+        choice = choices[0]
+        if not isinstance(choice, dict):
+            raise bad(f"choices[0] is a {type(choice).__name__}, not an object")
+        delta = choice.get("delta")
+        if delta is None:
+            return ""  # a chunk that only carries finish_reason
+        if not isinstance(delta, dict):
+            raise bad(f"delta is a {type(delta).__name__}, not an object")
+        content = delta.get("content")
+        if content is None:
+            return ""  # role-only or reasoning-only deltas
+        if not isinstance(content, str):
+            raise bad(f"delta.content is a {type(content).__name__}, not a string")
+        return content
 
     async def warm_up(self) -> None:
         """Open the connection and check the endpoint lists models; a failure is logged, not raised."""

@@ -8,6 +8,7 @@ with torchvision (not installable beside the CPU torch of the embedded stack).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import importlib.util
 import io
@@ -22,6 +23,7 @@ import numpy as np
 
 from dialogue.encoding import pcm16
 from dialogue.errors import BrainError
+from dialogue.memory import estimate_tokens
 from dialogue.settings import BrainSettings
 from dialogue.types import MultimodalPrompt
 
@@ -117,7 +119,12 @@ class _StopFlag:
 
 
 class TransformersGenerator:
-    """Streams a Qwen2.5-Omni thinker's reply; the model loads on first use (or ``load``/``warm_up``)."""
+    """Streams a Qwen2.5-Omni thinker's reply; the model loads on first use (or ``load``/``warm_up``).
+
+    ``stream`` loads in the generator's own thread, once: the event loop never waits
+    on weights, and a failed load is remembered (later streams fail at once with its
+    message instead of reloading; restart to retry).
+    """
 
     name = "transformers"
 
@@ -126,6 +133,7 @@ class TransformersGenerator:
         self.model_path = model_path or settings.model
         if not self.model_path:
             raise ValueError("brain.model must name a Qwen2.5-Omni checkpoint (hub id or local path)")
+        self.target = self.model_path  # what notes and the circuit breaker name
         self.model: Any = None
         self.processor: Any = None
         self.device = ""
@@ -133,6 +141,8 @@ class TransformersGenerator:
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
         self._active: set[_StopFlag] = set()
+        self._loading: concurrent.futures.Future[None] | None = None
+        self._load_failure: str | None = None
 
     def load(self) -> None:
         """Load processor and thinker (blocking; idempotent)."""
@@ -157,15 +167,47 @@ class TransformersGenerator:
             except OSError as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise RuntimeError(f"cannot load the Qwen2.5-Omni thinker from {self.model_path}: {first}") from exc
-            self.model = model.eval()
-            self.processor = processor
+            self.processor = processor  # before the model: a set model means a usable tokenizer too
             self.device = device
+            self.model = model.eval()
             logger.info("loaded %s on %s (%s, %s) in %.1f s", self.model_path, device, dtype, attn,
                         time.perf_counter() - t0)
 
+    async def _ensure_loaded(self) -> None:
+        """Wait for the model without blocking the loop; the first caller starts the one load thread."""
+        if self.model is not None:
+            return
+        if self._load_failure is not None:
+            raise BrainError(self._load_failure)
+        if self._loading is None:
+            future: concurrent.futures.Future[None] = concurrent.futures.Future()
+            future.set_running_or_notify_cancel()  # a caller that stops waiting must not cancel the load itself
+            self._loading = future
+            threading.Thread(target=self._load_into, args=(future,), name="omni-load", daemon=True).start()
+        try:
+            await asyncio.wrap_future(self._loading)
+        except Exception as exc:
+            raise BrainError(self._load_failure or f"{type(exc).__name__}: {exc}") from exc
+
+    def _load_into(self, future: concurrent.futures.Future[None]) -> None:
+        try:
+            self.load()
+        except Exception as exc:  # remembered for every later stream, handed to the callers waiting now
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            self._load_failure = (f"transformers {self.model_path}: load failed ({type(exc).__name__}: {first}); "
+                                  "not retried until restart")
+            logger.warning("%s", self._load_failure)
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
     def count_tokens(self, text: str) -> int:
-        """Tokens ``text`` takes in this model's tokenizer (loads the model if needed; blocking)."""
-        self.load()
+        """Tokens ``text`` takes in this model's tokenizer; a word estimate until the model has loaded.
+
+        The session calls this on its event loop (the dialogue memory), so it must never load weights.
+        """
+        if self.processor is None:
+            return estimate_tokens(text)
         return len(self.processor.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def build_inputs(self, prompt: MultimodalPrompt) -> Any:
@@ -196,9 +238,9 @@ class TransformersGenerator:
 
     async def stream(self, prompt: MultimodalPrompt) -> AsyncIterator[str]:
         """Yield decoded text as the thinker generates it; stopping early stops generation within a token."""
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
+        await self._ensure_loaded()
+        from transformers import StoppingCriteriaList, TextIteratorStreamer  # imported by the load: no wait here
 
-        await asyncio.to_thread(self.load)
         inputs = await asyncio.to_thread(self.build_inputs, prompt)
         streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
         flag = _StopFlag(int(inputs["input_ids"].shape[1]))

@@ -87,9 +87,10 @@ class SpeechEnd:
 @dataclass(frozen=True)
 class Heard:
     """The transcript of the user's words from the turn's start up to the pause at ``pause_t``, and the
-    recognizer's mean word probability (low when it invents words for a "hmm")."""
+    recognizer's mean word probability (low when it invents words for a "hmm"). ``text`` is None when the
+    recognizer failed: over the agent, speech whose words are unknown counts as an interruption."""
     pause_t: float
-    text: str
+    text: str | None
     confidence: float = 1.0
 
 
@@ -480,7 +481,7 @@ class TurnTaker:
     def _on_Heard(self, fact: Heard) -> list[Command]:
         overlap = self._overlap
         if self.agent is _Agent.STOPPED and overlap is not None and overlap.pause_t == fact.pause_t:
-            if overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and (
+            if fact.text is not None and overlap.speech_s * 1000.0 < self.policy.false_interruption_ms and (
                     fact.confidence < self.policy.overlap_word_confidence
                     or no_real_words(fact.text, overlap.speech_s, self.policy.backchannel_words)):
                 overlap.nothing_said = True  # resumed once the user has stayed quiet a moment (see _overlap_sound)
@@ -489,7 +490,7 @@ class TurnTaker:
             return self._interrupted(overlap, heard=fact.text)
         if fact.pause_t != self._pause_t:
             return []  # words of a pause the user has since talked through: the next one covers them
-        self._heard[fact.pause_t] = fact.text
+        self._heard[fact.pause_t] = fact.text or ""
         return self._on_time()
 
     def _on_FaceSignal(self, fact: FaceSignal) -> list[Command]:

@@ -110,10 +110,10 @@ class OnnxExpressionClassifier:
         if (len(shape_in) != 4 or shape_in[1] not in (3, "3") or inputs[0].type != "tensor(float)"
                 or len(shape_out) != 2 or shape_out[-1] not in (8, "8")):
             got = f"inputs {[list(i.shape) for i in inputs]}, outputs {[list(o.shape) for o in outputs]}"
-            raise ValueError(f"{path}: expected {expected}; got {got}")
+            raise ValueError(f"expression.onnx_path: {path}: expected {expected}; got {got}")
         declared = [d if isinstance(d, int) else "?" for d in shape_in[2:]]
         if any(d not in (size, "?") for d in declared):
-            raise ValueError(f"{path}: the model takes {declared[0]}x{declared[1]} inputs "
+            raise ValueError(f"expression.onnx_path: {path}: the model takes {declared[0]}x{declared[1]} inputs "
                              f"but expression.input_size is {size}")
         if len(settings.mean) != 3 or len(settings.std) != 3 or min(settings.std) <= 0:
             raise ValueError("expression.mean and expression.std need 3 values each (std > 0)")

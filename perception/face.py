@@ -57,15 +57,22 @@ def _check_bgr(bgr: np.ndarray) -> None:
 
 
 def open_onnx(path: str, key: str) -> Any:
-    """An onnxruntime CPU session for a model the user named in setting ``key``; one-line errors."""
+    """An onnxruntime CPU session for a model the user named in setting ``key``; one-line errors naming the
+    setting and the path, whatever onnxruntime raises."""
     import onnxruntime as ort
 
-    if not path or not Path(path).is_file():
-        raise FileNotFoundError(f"{key}: {path or '(empty)'}: no such ONNX model file")
+    if not path:
+        raise FileNotFoundError(f"{key} is empty: name an ONNX model file")
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise IsADirectoryError(f"{key}: {path}: is a folder, not an ONNX model file")
+    if not file.is_file():
+        raise FileNotFoundError(f"{key}: {path}: no such ONNX model file")
     try:
-        return ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several unrelated types for unreadable models
-        raise ValueError(f"{path}: not a loadable ONNX model ({exc})") from None
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise ValueError(f"{key}: {path}: not a loadable ONNX model ({text})") from None
 
 
 class HaarFaceDetector:
@@ -111,8 +118,8 @@ class OnnxFaceDetector:
             expected = ", ".join(f"{name}[1,N,{width}]" for name, width in YUNET_OUTPUTS.items())
             got_in = ", ".join(f"{i.name}{list(i.shape)}" for i in inputs)
             got_out = ", ".join(f"{o.name}{list(o.shape)}" for o in outputs)
-            raise ValueError(f"{path}: expected a YuNet-style face detector with one float input [1,3,H,W] and "
-                             f"outputs {expected}; got inputs {got_in} and outputs {got_out}")
+            raise ValueError(f"face.onnx_path: {path}: expected a YuNet-style face detector with one float input "
+                             f"[1,3,H,W] and outputs {expected}; got inputs {got_in} and outputs {got_out}")
         self._input = inputs[0].name
         self._names = list(YUNET_OUTPUTS)
         declared = inputs[0].shape[2:]
@@ -124,7 +131,8 @@ class OnnxFaceDetector:
         self._pad_w = -(-self.w // 32) * 32
         self._pad_h = -(-self.h // 32) * 32
         if declared and all(isinstance(d, int) for d in declared) and (self._pad_w, self._pad_h) != (self.w, self.h):
-            raise ValueError(f"{path}: fixed input {self.w}x{self.h} is not a multiple of 32 as YuNet needs")
+            raise ValueError(f"face.onnx_path: {path}: fixed input {self.w}x{self.h} is not a multiple of 32 "
+                             "as YuNet needs")
         self.score_threshold = settings.score_threshold
 
     def detect(self, bgr: np.ndarray) -> list[FaceBox]:

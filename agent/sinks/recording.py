@@ -1,8 +1,10 @@
 """The conversation recording: a stereo 16-bit WAV, user input left, agent output as played right.
 
-Sample 0 is session time 0. Audio is kept in memory only for a sliding
-window (agent audio may still be cut back at barge-in), older blocks are
-streamed to ``<path>.partial``, renamed to the final name on close.
+Sample 0 is session time 0. Audio is kept in memory for a sliding window (agent audio may still be cut
+back at barge-in) and written to ``<path>.partial`` as the timeline advances: at least every
+``SYNC_EVERY_S`` of media the samples up to now are written and the WAV header's sizes brought up to
+date, so a killed process leaves a valid WAV of everything recorded up to a second before. A clean
+close renames it to the final name.
 """
 from __future__ import annotations
 
@@ -13,18 +15,35 @@ import numpy as np
 import soundfile as sf
 
 SR = 16000
+SYNC_EVERY_S = 1.0
+_SFC_UPDATE_HEADER_NOW = 0x1060
+"""libsndfile's ``sf_command`` that rewrites the header's sizes for what is written so far (not in soundfile's API)."""
+
+
+def update_header(handle: sf.SoundFile) -> None:
+    """Make the header of a WAV being written match its data, so any reader sees the frames written until now.
+
+    libsndfile writes the sizes only on close (``SoundFile.flush`` is an fsync and leaves them 0); readers that
+    trust the header (Python's ``wave``, browsers) would see an empty file after a crash.
+    """
+    sf._snd.sf_command(handle._file, _SFC_UPDATE_HEADER_NOW, sf._ffi.NULL, 0)
 
 
 class ConversationRecorder:
     def __init__(self, path: str | Path, window_s: float = 60.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._partial = self.path.with_name(self.path.name + ".partial")
-        self._file = sf.SoundFile(self._partial, "w", samplerate=SR, channels=2, subtype="PCM_16", format="WAV")
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self._file = sf.SoundFile(self.partial, "w", samplerate=SR, channels=2, subtype="PCM_16", format="WAV")
+        update_header(self._file)  # a valid empty WAV from the start, not a header without its sizes
         self._window = int(window_s * SR)
         self._buf = np.zeros((0, 2), dtype=np.int16)
         self._base = 0  # sample index of _buf[0]
-        self._high = 0  # one past the last sample written
+        self._high = 0  # one past the last sample placed
+        self._now = 0  # the timeline as far as the recorder has seen it (agent audio may be placed ahead of it)
+        self._written = 0  # samples in the file
+        self._dirty = 0  # lowest sample changed since the last sync: from min(_dirty, _written) on is unsynced
+        self._next_sync = int(SYNC_EVERY_S * SR)
 
     def _ensure(self, end: int) -> None:
         need = end - self._base
@@ -37,12 +56,13 @@ class ConversationRecorder:
 
     def _place(self, channel: int, t: float, pcm: np.ndarray, add: bool) -> None:
         start = int(round(t * SR))
-        if start < self._base:  # already flushed: only the part inside the window is kept
+        if start < self._base:  # already forgotten: only the part inside the window is kept
             pcm = pcm[self._base - start:]
             start = self._base
         if len(pcm) == 0:
             return
         self._ensure(start + len(pcm))
+        self._dirty = min(self._dirty, start)
         region = self._buf[start - self._base: start - self._base + len(pcm), channel]
         if add:
             mixed = region.astype(np.int32) + pcm.astype(np.int32)
@@ -52,10 +72,12 @@ class ConversationRecorder:
 
     def user(self, t: float, pcm: np.ndarray) -> None:
         self._place(0, t, pcm, add=False)
-        self._flush_before(int(t * SR) - self._window)
+        self._advance(int(round(t * SR)) + len(pcm))
+        self._forget_before(int(t * SR) - self._window)
 
     def agent(self, t: float, pcm16k: np.ndarray) -> None:
         self._place(1, t, pcm16k, add=True)
+        self._advance(int(round(t * SR)))
 
     def cut_agent(self, t_from: float, t_to: float) -> None:
         """Silence agent audio that was scheduled but never played (barge-in)."""
@@ -63,25 +85,44 @@ class ConversationRecorder:
         b = max(int(round(t_to * SR)) - self._base, 0)
         if b > a:
             self._buf[a:min(b, len(self._buf)), 1] = 0
+            self._dirty = min(self._dirty, self._base + a)
 
-    def _flush_before(self, sample: int) -> None:
-        n = min(sample - self._base, len(self._buf))
-        if n <= SR:  # flush in blocks of at least a second
+    def _advance(self, now: int) -> None:
+        self._now = max(self._now, now)
+        if self._now >= self._next_sync:
+            self._sync(min(self._now, self._high))
+            self._next_sync = self._now + int(SYNC_EVERY_S * SR)
+
+    def _sync(self, upto: int) -> None:
+        """Write every unsynced sample before ``upto`` (and any changed since), then the header's sizes.
+
+        No fsync: the kernel keeps written bytes when the process is killed, and an fsync could stall the loop.
+        """
+        start = max(min(self._dirty, self._written), self._base)
+        end = max(upto, self._written)
+        if end > start:
+            self._file.seek(start)
+            self._file.write(self._buf[start - self._base: end - self._base])
+            update_header(self._file)
+        self._written = max(self._written, end)
+        self._dirty = self._written
+
+    def _forget_before(self, sample: int) -> None:
+        """Drop the in-memory copy of synced samples older than ``sample``, in blocks of at least a second."""
+        n = min(sample, self._dirty, self._written) - self._base
+        if n <= SR:
             return
-        self._file.write(self._buf[:n])
         self._buf = self._buf[n:].copy()
         self._base += n
 
     def close(self) -> Path:
-        high = max(self._high, self._base)
-        self._file.write(self._buf[: max(high - self._base, 0)])
+        self._sync(self._high)
         self._file.close()
-        os.replace(self._partial, self.path)
+        os.replace(self.partial, self.path)
         return self.path
 
     def abort(self) -> None:
         """Keep what was recorded, under the ``.partial`` name, so an incomplete file is never mistaken for a whole one."""
         if not self._file.closed:
-            high = max(self._high, self._base)
-            self._file.write(self._buf[: max(high - self._base, 0)])
+            self._sync(self._high)
             self._file.close()

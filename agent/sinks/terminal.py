@@ -58,4 +58,8 @@ class TerminalView:
                 parts.append("interrupted")
             self.console.print(f"{t} [dim]turn · {' · '.join(parts)}[/dim]")
         elif kind is EventKind.ERROR and isinstance(data, dict):
-            self.console.print(f"{t} [red]error[/red] {data.get('message')}")
+            self.console.print(f"{t} [red]error[/red] in {data.get('where')}: {data.get('message')} [dim](going on without it)[/dim]")
+        elif kind is EventKind.SESSION_FAILED and isinstance(data, dict):
+            self.console.print(f"{t} [red bold]session failed[/red bold]: {data.get('reason')}")
+        elif kind is EventKind.LOAD_SHEDDING and isinstance(data, dict):
+            self.console.print(f"{t} [yellow]CPU behind by {data.get('late_ms', 0):.0f} ms[/yellow]: {data.get('state')}")

@@ -1,4 +1,5 @@
-"""Replay of a media file through PyAV: audio resampled to 16 kHz mono int16 chunks, video frames passed on."""
+"""Replay of a media file through PyAV: audio resampled to 16 kHz mono int16 chunks, video frames passed on; a corrupt
+packet is skipped (its stretch of sound becomes silence), not the end of the replay."""
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Callable, Iterator
 
 import av
 import numpy as np
@@ -19,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 SR = 16000
 REORDER_S = 2.0
+GAP_TOLERANCE_S = 0.1
+"""A hole in the audio timestamps shorter than this is jitter, not missing sound: it is not filled."""
+MAX_DEMUX_ERRORS = 32
+"""Consecutive container read errors after which the rest of the file is given up as unreadable."""
 _END = object()
 
 
@@ -65,9 +70,23 @@ class MediaFileSource:
             logger.warning("%s: no audio stream; replaying video only (nothing to hear)", self.info.path)
         self.has_audio = self.info.has_audio
         self.has_video = self.info.has_video and video
+        self._check_decodable()
         self._chunk = chunk_samples
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _check_decodable(self) -> None:
+        """Decode up to the first frame now, so a file with nothing decodable fails before anything is loaded."""
+        path = self.info.path
+        try:
+            with av.open(str(path)) as container:
+                streams = [*(container.streams.audio[:1] if self.has_audio else ()),
+                           *(container.streams.video[:1] if self.has_video else ())]
+                frames = _Frames(container, streams)
+                if next(iter(frames), None) is None:
+                    raise _nothing_decodable(path, frames.skipped)
+        except av.FFmpegError as exc:
+            raise SourceError(f"{path}: cannot decode ({exc.strerror or exc})") from None
 
     async def stream(self) -> AsyncIterator[AudioChunk | VideoFrame]:
         loop = asyncio.get_running_loop()
@@ -118,6 +137,8 @@ class MediaFileSource:
             while not queue.empty():
                 queue.get_nowait()
         if errors:
+            if isinstance(errors[0], SourceError):  # already one line naming the file
+                raise SourceError(str(errors[0])) from None
             raise SourceError(f"{self.info.path}: decoding failed ({errors[0]})")
 
     def _decode(self, put: Callable[[list[AudioChunk | VideoFrame]], None]) -> None:
@@ -137,17 +158,20 @@ class MediaFileSource:
             pending = np.zeros(0, dtype=np.int16)
             sent = 0  # audio samples emitted so far
             started = False
+            frames = _Frames(container, streams)
             try:
-                for frame in container.decode(*streams):
+                for frame in frames:
                     if self._stop.is_set():
                         return
                     batch: list[AudioChunk | VideoFrame] = []
                     if isinstance(frame, av.AudioFrame):
-                        if not started:
-                            # Sample 0 is media time 0: pad when the soundtrack starts late.
-                            lead = max(0.0, (frame.time or origin) - origin)
-                            pending = np.zeros(int(round(lead * SR)), dtype=np.int16)
-                            started = True
+                        # Sample n is media time n / SR: silence fills a late start and any hole the stream's
+                        # timestamps show (skipped corrupt packets), so sound stays in step with the picture.
+                        if frame.time is not None:
+                            gap = int(round((frame.time - origin) * SR)) - sent - len(pending)
+                            if gap > (GAP_TOLERANCE_S * SR if started else 0):
+                                pending = np.concatenate([pending, np.zeros(gap, dtype=np.int16)])
+                        started = True
                         for out in resampler.resample(frame):  # type: ignore[union-attr]
                             pending = np.concatenate([pending, out.to_ndarray().reshape(-1)])
                         while len(pending) >= self._chunk:
@@ -164,6 +188,8 @@ class MediaFileSource:
                 if not produced:
                     raise SourceError(f"{path}: cannot decode ({exc.strerror or exc})") from None
                 logger.warning("%s: decoding stopped early (%s); keeping what was read", path, exc.strerror or exc)
+            if frames.skipped:
+                logger.warning("skipped %d corrupt packets in %s", frames.skipped, path)
             if resampler is not None:
                 for out in resampler.resample(None):
                     pending = np.concatenate([pending, out.to_ndarray().reshape(-1)])
@@ -177,7 +203,46 @@ class MediaFileSource:
                 put(tail)
                 produced = True
         if not produced:
-            raise SourceError(f"{path}: contains no decodable audio or video frames")
+            raise _nothing_decodable(path, frames.skipped)
 
     async def aclose(self) -> None:
         self._stop.set()
+
+
+def _nothing_decodable(path: str | Path, skipped: int) -> SourceError:
+    detail = f" ({skipped} corrupt packets)" if skipped else ""
+    return SourceError(f"{path}: contains no decodable audio or video frames{detail}")
+
+
+class _Frames:
+    """Decoded frames of ``streams``, packet by packet: a packet that fails to decode is counted in ``skipped`` and
+    passed over, as is a stretch the container cannot read, so one corrupt region costs only the media inside it."""
+
+    def __init__(self, container: av.container.InputContainer, streams: list[av.stream.Stream]) -> None:
+        self._container = container
+        self._streams = streams
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
+        errors = 0
+        packets = self._container.demux(*self._streams)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.FFmpegError:
+                # The demuxer resynchronises on the next read; a new generator goes on from where it stands.
+                errors += 1
+                self.skipped += 1
+                if errors >= MAX_DEMUX_ERRORS:
+                    raise
+                packets = self._container.demux(*self._streams)
+                continue
+            errors = 0
+            try:
+                decoded = packet.decode()
+            except av.FFmpegError:
+                self.skipped += 1
+                continue
+            yield from decoded

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 
 from agent.clock import Clock
+from agent.config import ServerSettings
+from agent.jpegsize import jpeg_size
 from agent.media import AudioChunk, VideoFrame
 
 CHUNK = 512
@@ -21,15 +23,20 @@ class SocketSource:
     Audio time comes from the sample count (anchored to the clock at the first
     sample), so chunk stamps do not jitter with network arrival. Queues are
     bounded: audio waits for room (back-pressure onto the socket), the oldest
-    video frame is dropped.
+    video frame is dropped. A camera frame's size is read from its JPEG header
+    and checked against the limits before it is decoded.
     """
 
     live = True
     has_audio = True
     has_video = True
 
-    def __init__(self, clock: Clock, audio_queue: int = 128, video_queue: int = 2) -> None:
+    def __init__(self, clock: Clock, audio_queue: int = 128, video_queue: int = 2, *,
+                 max_image_side: int = ServerSettings.max_image_side,
+                 max_image_pixels: int = ServerSettings.max_image_pixels) -> None:
         self.clock = clock
+        self.max_image_side = max_image_side
+        self.max_image_pixels = max_image_pixels
         self._audio: asyncio.Queue[AudioChunk | None] = asyncio.Queue(maxsize=audio_queue)
         self._video: asyncio.Queue[VideoFrame] = asyncio.Queue(maxsize=video_queue)
         self._pending = np.zeros(0, np.int16)
@@ -60,13 +67,11 @@ class SocketSource:
             await self._audio.put(chunk)
 
     async def feed_jpeg(self, data: bytes) -> None:
-        """Decode off the loop; raises ValueError when the bytes are not an image."""
+        """Decode off the loop; raises ValueError (one line) when the bytes are not a JPEG within the size limits."""
         if self._closed:
             return
         loop = asyncio.get_running_loop()
-        image = await loop.run_in_executor(None, _decode, data)
-        if image is None:
-            raise ValueError(f"camera frame of {len(data)} bytes is not a decodable JPEG")
+        image = await loop.run_in_executor(None, self._decode, data)
         if self._video.full():
             self._video.get_nowait()
             self.frames_dropped += 1
@@ -103,6 +108,17 @@ class SocketSource:
     async def aclose(self) -> None:
         self.close()
 
-
-def _decode(data: bytes) -> np.ndarray | None:
-    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    def _decode(self, data: bytes) -> np.ndarray:
+        # The size comes from the header first: the decoder allocates whatever the header claims, and only
+        # JPEG is let through, so no other format's bomb (PNG, TIFF, ...) reaches cv2.imdecode.
+        try:
+            width, height = jpeg_size(data)
+        except ValueError as exc:
+            raise ValueError(f"camera frame: {exc}") from None
+        if max(width, height) > self.max_image_side or width * height > self.max_image_pixels:
+            raise ValueError(f"camera frame is {width}x{height}; the limit is {self.max_image_side} pixels a side "
+                             f"and {self.max_image_pixels} pixels in all")
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"camera frame of {len(data)} bytes is not a decodable JPEG")
+        return image

@@ -11,7 +11,7 @@ const MAX_BUFFERED = 512 * 1024; // skip camera frames while the socket is backe
 const hs = window.hs = {
   state: "idle", connected: false, hello: null, framesSent: 0, jpegSent: 0, samplesScheduled: 0,
   samplesPlayed: 0, outRms: 0, maxOutRms: 0, captions: [], events: 0, errors: [], stops: 0, lastLatencyMs: null,
-  face: null,
+  face: null, busy: null, failure: null,
 };
 
 let ws = null, capture = null, player = null, camTimer = null, stream = null, muted = false;
@@ -181,6 +181,8 @@ function connect() {
   url.search = token ? "?token=" + encodeURIComponent(token) : "";
   ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
+  hs.busy = null;
+  hs.failure = null;
   setConn(false, "connecting…");
   setState("connecting");
   ws.onmessage = (e) => {
@@ -190,7 +192,9 @@ function connect() {
     }
   };
   ws.onclose = (e) => {
-    setConn(false, "disconnected" + (e.reason ? ": " + e.reason : ""));
+    // 1013 comes after a "busy" message: its text says more than the close reason
+    setConn(false, hs.busy ? "server busy · try again in " + hs.busy.retry_after_s + " s"
+      : "disconnected" + (e.reason ? ": " + e.reason : ""));
     setState("idle");
     hs.hello = null;
     $("start").disabled = false;
@@ -256,6 +260,14 @@ function onJson(m) {
     }
     case "error":
       showError((m.code ? m.code + ": " : "") + (m.message || "error"));
+      break;
+    case "busy":
+      hs.busy = m;
+      showError(m.message || "The server is busy; try again later.");
+      break;
+    case "session_failed":
+      hs.failure = m.reason || "server error";
+      showError("The conversation stopped: " + hs.failure);
       break;
     default:
       break;

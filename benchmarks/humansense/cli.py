@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -106,9 +105,10 @@ def register_report(subparsers: Any) -> None:
 
 
 def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """One-line errors for bad input; exit code 2."""
+    """One-line errors for bad input (exit code 2); a stop signal's exit code (130 SIGINT, 143 SIGTERM)."""
     def run(args: argparse.Namespace) -> int:
         from agent.config import ConfigError
+        from agent.signals import Interrupted
         from benchmarks.humansense.results import ResultsFileError
 
         try:
@@ -116,7 +116,22 @@ def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
         except (ValueError, FileNotFoundError, ResultsFileError, ConfigError) as exc:
             print(f"humansense: error: {exc}", file=sys.stderr)
             return 2
+        except Interrupted as exc:
+            print(f"humansense: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            print("humansense: interrupted", file=sys.stderr)
+            return 130
     return run
+
+
+def _check_output_file(path: Path) -> None:
+    """``--out`` names a file that can be written: fail now, in one line, not after the work."""
+    from agent.outputs import check_folder
+
+    if path.is_dir():
+        raise ValueError(f"--out {path}: is a folder; name a .json file")
+    check_folder(path.parent, f"--out {path}")
 
 
 def _progress_bar(quiet: bool) -> Any:
@@ -130,6 +145,8 @@ def _progress_bar(quiet: bool) -> Any:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from agent.config import load_config
+    from agent.outputs import check_folder
+    from agent.signals import Interrupted, run_until_signalled
     from benchmarks.humansense.answerers import make_answerer
     from benchmarks.humansense.cache import MediaCache
     from benchmarks.humansense.loader import load_dataset
@@ -139,6 +156,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.concurrency < 1 or args.prep_threads < 1:
         raise ValueError("--concurrency and --prep-threads must be at least 1")
+    _check_output_file(args.out)
+    if not args.no_cache:
+        check_folder(args.cache_dir, f"--cache-dir {args.cache_dir}")
     cfg = load_config(args.config, args.sets)
     dataset = load_dataset(args.data, args.data_root or args.data.parent)
     for problem in dataset.problems:
@@ -176,7 +196,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         finally:
             await answerer.aclose()
 
-    summary = asyncio.run(main())
+    try:
+        # No graceful first stop: every answer is saved as it arrives, so a signal cancels at once.
+        summary, stops = run_until_signalled(main())
+    except Interrupted:
+        results.save_now()  # the answers recorded so far, whatever save was cut short
+        print(f"{args.out}: stopped; every answer so far is saved: run the same command to resume", file=sys.stderr)
+        raise
     print(f"{args.out}: {summary.answered} answered, {summary.skipped} skipped, {summary.failed} failed, "
           f"{summary.already} already answered before this run; {len(dataset.problems)} bad items "
           f"(of {len(dataset.data)}) in {summary.wall_s:.1f} s")
@@ -186,13 +212,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"  failed item {index}: {message}")
     if len(summary.errors) > 10:
         print(f"  … {len(summary.errors) - 10} more failures (see questions[{args.name}_error] in the results file)")
-    return 0
+    return stops.exit_code
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from agent.files import atomic_write_bytes, read_json
+    from agent.files import atomic_write_bytes
+    from agent.files import read_json
     from benchmarks.humansense.scorer import score
 
+    _check_output_file(args.out)
     data = read_json(args.results, "results file (the published list of items)", list)
     t0 = time.perf_counter()
     stats = score(data, args.model, reasoning=args.reasoning, scorer=args.scorer)
@@ -209,8 +237,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from agent.outputs import check_folder
     from benchmarks.humansense.report import write_report
 
+    check_folder(args.out, f"--out {args.out}")
     paths = write_report(args.scores, args.out)
     print(paths["markdown"].read_text(encoding="utf-8"))
     for kind, path in paths.items():

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.files import atomic_write_bytes
 from agent.files import read_json
 from benchmarks.humansense.tasks import AVG_COLUMNS, COLUMNS, column_of
 
@@ -36,8 +37,17 @@ def average(values: dict[str, float | None]) -> tuple[float | None, bool]:
     return sum(present) / len(present), len(present) == len(AVG_COLUMNS)  # type: ignore[arg-type]
 
 
+def _number(task: str, entry: dict[str, Any], key: str) -> float:
+    value = entry.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{task}.{key} is {value!r}, not a number")
+    return float(value)
+
+
 def row_from_scores(label: str, scores: dict[str, Any]) -> Row:
-    """Map a scores file's task_type keys to columns (several types on one column are pooled); unknown ones kept apart."""
+    """Map a scores file's task_type keys to columns (several types on one column are pooled); unknown ones kept apart.
+
+    Raises ValueError naming the task whose total, correct or accuracy is not a number."""
     pooled: dict[str, list[float]] = {}
     unknown: dict[str, float] = {}
     for task, entry in scores.items():
@@ -45,11 +55,11 @@ def row_from_scores(label: str, scores: dict[str, Any]) -> Row:
             continue
         col = column_of(task)
         if col is None:
-            unknown[task] = float(entry.get("accuracy", 0.0))
+            unknown[task] = _number(task, entry, "accuracy")
             continue
         acc = pooled.setdefault(col, [0.0, 0.0])
-        acc[0] += float(entry.get("correct", 0))
-        acc[1] += float(entry["total"])
+        acc[0] += _number(task, entry, "correct")
+        acc[1] += _number(task, entry, "total")
     values: dict[str, float | None] = {c: (pooled[c][0] / pooled[c][1] if c in pooled and pooled[c][1] else None)
                                        for c in COLUMNS}
     avg, complete = average(values)
@@ -69,8 +79,13 @@ def paper_rows(path: Path | None = None) -> list[Row]:
     return rows
 
 
-def load_scores(path: str | Path) -> dict[str, Any]:
-    return read_json(path, "scores file (task_type -> total/correct/accuracy)", dict)
+def load_row(path: str | Path) -> Row:
+    """A scores file as a table row labelled by its file name; every error names the file."""
+    scores = read_json(path, "scores file (task_type -> total/correct/accuracy)", dict)
+    try:
+        return row_from_scores(Path(path).stem, scores)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a scores file as `score` writes it ({exc})") from None
 
 
 def _fmt(value: float | None) -> str:
@@ -153,13 +168,12 @@ def html_page(ours: list[Row], paper: list[Row], png: bytes) -> str:
 
 def write_report(score_files: list[str | Path], out_dir: str | Path) -> dict[str, Path]:
     """report.md, report.html (self-contained) and report.png in ``out_dir``; rows labelled by file stem."""
-    ours = [row_from_scores(Path(f).stem, load_scores(f)) for f in score_files]
+    ours = [load_row(f) for f in score_files]
     paper = paper_rows()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     png = chart_png(ours, paper)
     paths = {"markdown": out / "report.md", "html": out / "report.html", "png": out / "report.png"}
-    paths["markdown"].write_text(markdown(ours, paper), encoding="utf-8")
-    paths["html"].write_text(html_page(ours, paper, png), encoding="utf-8")
-    paths["png"].write_bytes(png)
+    atomic_write_bytes(paths["markdown"], markdown(ours, paper).encode("utf-8"))
+    atomic_write_bytes(paths["html"], html_page(ours, paper, png).encode("utf-8"))
+    atomic_write_bytes(paths["png"], png)
     return paths

@@ -42,6 +42,8 @@ class ResultsFile:
         self._version = 0
         self._saved = -1
         self._lock = asyncio.Lock()
+        if self.path.is_dir():
+            raise ResultsFileError(f"{self.path}: is a folder; name the results file (a .json file)")
         if self.path.exists():
             self._merge(self._read_existing())
             done = sum(self.answered(item) for item in dataset.items)
@@ -51,10 +53,13 @@ class ResultsFile:
     def _read_existing(self) -> list[Any]:
         try:
             existing = json.loads(self.path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+            why = "JSON nested too deeply to read" if isinstance(exc, RecursionError) else str(exc)
             raise ResultsFileError(
-                f"{self.path}: the results file is half-written or corrupt ({exc}); refusing to overwrite it. "
+                f"{self.path}: the results file is half-written or corrupt ({why}); refusing to overwrite it. "
                 "Repair or move it away, or pass another --out") from None
+        except OSError as exc:
+            raise ResultsFileError(f"{self.path}: cannot read the results file ({exc.strerror or exc})") from None
         if not isinstance(existing, list):
             raise ResultsFileError(f"{self.path}: the results file is not a JSON list; refusing to overwrite it")
         return existing

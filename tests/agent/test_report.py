@@ -1,7 +1,10 @@
-"""The session report page: each turn shows how the user seemed, its flags and the evidence for it."""
+"""The session report page: each turn shows how the user seemed, its flags and the evidence for it; a damaged
+input file is named with its line."""
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from agent.report import write_report
 
@@ -50,3 +53,17 @@ def test_face_cues_are_drawn_over_time_and_on_the_keyframes(tmp_path):
     drawn, plain = (cv2.imdecode(np.frombuffer(__import__("base64").b64decode(src.split('"')[0]), np.uint8), 1)
                     for src in figures.split("base64,")[1:])
     assert drawn.max() > 150 and plain.max() < 60                                # dots on the one with a face
+
+
+def test_a_damaged_file_is_named_with_its_line(tmp_path):
+    (tmp_path / "turns.json").write_text(json.dumps([TURN]))
+    (tmp_path / "trace.jsonl").write_text(json.dumps({"type": "session_started", "t": 0.0}) + "\n{\"type\": \"spe\n")
+    with pytest.raises(ValueError, match=r"trace\.jsonl:2: not a JSON line"):
+        write_report(tmp_path)
+    (tmp_path / "trace.jsonl").write_text(json.dumps({"type": "session_started", "t": 0.0}) + "\n[1, 2]\n")
+    with pytest.raises(ValueError, match=r"trace\.jsonl:2: not a trace event"):
+        write_report(tmp_path)
+    (tmp_path / "trace.jsonl").write_text(json.dumps({"type": "session_started", "t": 0.0}) + "\n")
+    (tmp_path / "turns.json").write_text('[{"user_text": ')
+    with pytest.raises(ValueError, match=r"turns\.json: not valid JSON"):
+        write_report(tmp_path)

@@ -16,7 +16,10 @@ class Reply:
 
     ``chunks`` are streamed as content deltas every ``interval_s``; ``lines``
     replaces them with raw SSE lines (to send malformed data); ``hang_s``
-    delays everything, headers included (a server that never answers).
+    delays everything, headers included (a server that never answers);
+    ``stall_s`` keeps the connection open and silent that long after the
+    lines, before ``[DONE]`` (a stream that stalls); ``body`` is sent as is,
+    with ``content_type``, instead of any stream (an HTML page, a plain JSON reply).
     """
     status: int = 200
     chunks: tuple[str, ...] = ()
@@ -24,6 +27,9 @@ class Reply:
     lines: tuple[str, ...] | None = None
     error: str = ""
     hang_s: float = 0.0
+    stall_s: float = 0.0
+    body: str | None = None
+    content_type: str = "text/event-stream"
 
 
 @dataclass
@@ -37,9 +43,9 @@ class Seen:
 
 
 class ChatServer:
-    """Serves ``replies`` in order (the last one repeats) on 127.0.0.1 at a free port, in a thread."""
+    """Serves ``replies`` in order (the last one repeats) on 127.0.0.1 at ``port`` (0: a free one), in a thread."""
 
-    def __init__(self, *replies: Reply) -> None:
+    def __init__(self, *replies: Reply, port: int = 0) -> None:
         if not replies:
             raise ValueError("ChatServer needs at least one Reply")
         self.replies = list(replies)
@@ -75,12 +81,17 @@ class ChatServer:
                     self.wfile.write(body)
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Type", reply.content_type)
                 self.send_header("Connection", "close")
                 self.end_headers()
-                lines = reply.lines if reply.lines is not None else tuple(
-                    "data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": c}}]}) for c in reply.chunks
-                ) + ("data: [DONE]",)
+                if reply.body is not None:
+                    self.wfile.write(reply.body.encode())
+                    seen.done_time = time.perf_counter()
+                    return
+                content = tuple(
+                    "data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": c}}]}) for c in reply.chunks)
+                done = () if reply.stall_s else ("data: [DONE]",)  # a stalled stream sends [DONE] only after the stall
+                lines = reply.lines if reply.lines is not None else content + done
                 try:
                     for line in lines:
                         if server._closing.wait(reply.interval_s):
@@ -88,11 +99,15 @@ class ChatServer:
                         self.wfile.write((line + "\n\n").encode())
                         self.wfile.flush()
                         seen.chunk_times.append(time.perf_counter())
+                    if reply.stall_s:
+                        if server._closing.wait(reply.stall_s):
+                            return
+                        self.wfile.write(b"data: [DONE]\n\n")
                     seen.done_time = time.perf_counter()
                 except (BrokenPipeError, ConnectionResetError):
                     return  # the client stopped reading: that is its right
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"

@@ -5,6 +5,7 @@ import asyncio
 import json
 import time
 from dataclasses import replace
+from typing import AsyncIterator
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from dialogue.cue_brain import CueBrain
 from dialogue.encoding import encode_jpeg
 from dialogue.llm_brain import LlmBrain
 from dialogue.openai_backend import OpenAIGenerator
-from dialogue.settings import BrainSettings
+from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.transformers_backend import TransformersGenerator
 from dialogue.types import BrainDelta, BrainView, Keyframe
 from perception.types import Transcript
@@ -47,8 +48,14 @@ def _brain(base_url: str, settings: BrainSettings = SETTINGS, fallback: bool = T
 
 
 def _cue_answer() -> list[BrainDelta]:
-    async def go() -> list[BrainDelta]:
-        return [d async for d in CueBrain(SETTINGS).respond(VIEW)]
+    return _cue_answers(1)[0]
+
+
+def _cue_answers(turns: int) -> list[list[BrainDelta]]:
+    """What one cue brain says over that many turns (it varies its wording from turn to turn)."""
+    async def go() -> list[list[BrainDelta]]:
+        brain = CueBrain(SETTINGS)
+        return [[d async for d in brain.respond(VIEW)] for _ in range(turns)]
     return asyncio.run(go())
 
 
@@ -99,7 +106,8 @@ def test_nothing_listening_falls_back() -> None:
 def test_an_empty_reply_falls_back() -> None:
     with ChatServer(Reply(chunks=(), interval_s=0.0)) as srv:
         deltas = [d for _, d in _run(_brain(srv.base_url))]
-    assert deltas[0].note == "fallback: the model answered with no decision and no response (empty reply)"
+    assert deltas[0].note == (f"fallback: {srv.base_url}/chat/completions: the model answered with no decision "
+                              "and no response (empty reply)")
     assert deltas[1:] == _cue_answer()
 
 
@@ -107,7 +115,8 @@ def test_a_reply_that_only_thinks_falls_back() -> None:
     with ChatServer(Reply(chunks=("<think>hmm, what to say", "</think>"), interval_s=0.0)) as srv:
         brain = _brain(srv.base_url)
         deltas = [d for _, d in _run(brain)]
-    assert deltas[0].note == "fallback: the model answered with no decision and no response"
+    assert deltas[0].note == (f"fallback: {srv.base_url}/chat/completions: the model answered with no decision "
+                              "and no response")
     assert deltas[1:] == _cue_answer()
     assert brain.thinking == "hmm, what to say"
 
@@ -153,9 +162,266 @@ def test_make_brain_rejects_an_unknown_backend() -> None:
         make_brain(BrainSettings(backend="llama"))
 
 
-def test_a_local_model_that_cannot_load_falls_back_naming_the_folder() -> None:
+# ---- failures and the stream watchdog -----------------------------------------------------------------------------
+
+class Scripted:
+    """A TextGenerator playing a script: strings are streamed, a number is a pause (s), an exception is raised."""
+
+    name = "scripted"
+    target = "scripted://model"
+
+    def __init__(self, *script: str | float | Exception) -> None:
+        self.script = script
+        self.closed = 0
+
+    async def stream(self, prompt: object) -> AsyncIterator[str]:
+        try:
+            for step in self.script:
+                if isinstance(step, Exception):
+                    raise step
+                if isinstance(step, float):
+                    await asyncio.sleep(step)
+                else:
+                    yield step
+        finally:
+            self.closed += 1
+
+    async def aclose(self) -> None:
+        return
+
+
+def _scripted(*script: str | float | Exception, settings: BrainSettings = SETTINGS) -> LlmBrain:
+    return LlmBrain(Scripted(*script), settings, CueBrain(settings))
+
+
+def _timed(brain: LlmBrain, view: BrainView = VIEW) -> tuple[list[BrainDelta], float]:
+    t0 = time.perf_counter()
+    deltas = [d for _, d in _run(brain, view)]
+    return deltas, time.perf_counter() - t0
+
+
+def test_a_stream_that_stalls_after_its_decision_falls_back_before_the_acknowledgement_is_due() -> None:
+    defaults = BrainSettings()
+    settings = replace(SETTINGS, first_text_timeout_s=defaults.first_text_timeout_s)
+    cue = _cue_answer()
+    with ChatServer(Reply(chunks=("<decision>respond</decision>",), interval_s=0.0, stall_s=30.0)) as srv:
+        timed = _run(_brain(srv.base_url, settings))
+    deltas = [d for _, d in timed]
+    assert deltas[0] == BrainDelta(decision="respond")
+    assert deltas[1].note == (f"fallback: {srv.base_url}/chat/completions: stream stalled before any words "
+                              f"(nothing for {defaults.first_text_timeout_s:g} s)")
+    assert deltas[2:] == [d for d in cue if not d.decision]  # the model's decision stands; the cue brain speaks
+    first_text = next(t for t, d in timed if d.text) - srv.seen[0].chunk_times[0]
+    assert first_text < PolicySettings().first_sentence_deadline_ms / 1000  # ~1.2 s: before "Hmm, let me think."
+
+
+def test_the_default_first_text_timeout_sits_inside_the_acknowledgement_deadline() -> None:
+    assert BrainSettings().first_text_timeout_s < PolicySettings().first_sentence_deadline_ms / 1000
+
+
+def test_a_model_that_thinks_too_long_is_abandoned_at_the_think_timeout() -> None:
+    settings = replace(SETTINGS, think_timeout_s=0.5)
+    brain = _scripted("<think>", *[x for _ in range(100) for x in (0.05, "hmm ")], settings=settings)
+    deltas, elapsed = _timed(brain)
+    assert deltas[0].note == "fallback: scripted://model: no words to speak after 0.5 s"
+    assert deltas[1:] == _cue_answer()
+    assert elapsed < 2.0
+    assert brain.generator.closed == 1  # type: ignore[attr-defined]  # the abandoned stream was closed
+
+
+def test_a_stream_that_thinks_steadily_is_not_a_stall() -> None:
+    settings = replace(SETTINGS, first_text_timeout_s=0.3, think_timeout_s=5.0)
+    script = ("<think>", *[x for _ in range(10) for x in (0.1, "hmm ")], "</think><decision>respond</decision>",
+              "<response>I hear you.</response>")
+    deltas, _ = _timed(_scripted(*script, settings=settings))
+    assert not any(d.note for d in deltas)
+    assert "".join(d.text for d in deltas if d.text) == "I hear you."
+
+
+def test_a_stream_that_stalls_after_words_ends_the_answer_with_a_note_and_keeps_what_was_said() -> None:
+    settings = replace(SETTINGS, stall_timeout_s=0.4)
+    with ChatServer(Reply(chunks=TAGGED[2:6], interval_s=0.0, stall_s=30.0)) as srv:
+        deltas, elapsed = _timed(_brain(srv.base_url, settings))
+    assert "".join(d.text for d in deltas if d.text) == "That sounds exhausting."
+    assert [d.decision for d in deltas if d.decision] == ["respond"]
+    assert deltas[-1].note == f"error: {srv.base_url}/chat/completions: stream stalled mid-answer (nothing for 0.4 s)"
+    assert elapsed < 3.0
+
+
+def test_a_model_that_decided_to_wait_and_then_broke_stays_silent() -> None:
+    deltas, _ = _timed(_scripted("<decision>wait</decision>", KeyError("choices")))
+    assert deltas[0] == BrainDelta(decision="wait")
+    assert deltas[1:] == [BrainDelta(note="error: scripted://model: KeyError: 'choices'")]
+
+
+def test_the_fallback_does_not_repeat_a_decision_or_emotion_the_model_already_gave() -> None:
+    deltas, _ = _timed(_scripted("<decision>respond</decision><emotion>calm</emotion>", RuntimeError("gone")))
+    assert deltas[:2] == [BrainDelta(decision="respond"), BrainDelta(emotion="calm")]
+    assert deltas[2].note == "fallback: scripted://model: RuntimeError: gone"
+    assert deltas[3:] == [d for d in _cue_answer() if d.text]
+    assert sum(1 for d in deltas if d.decision) == 1 and sum(1 for d in deltas if d.emotion) == 1
+
+
+@pytest.mark.parametrize("error", [AttributeError("'str' object has no attribute 'get'"), TypeError("bad"),
+                                   KeyError("delta"), IndexError("list index out of range"), ZeroDivisionError()])
+def test_any_exception_from_the_generator_falls_back(error: Exception) -> None:
+    for script in ((error,), ("<think>hm", error)):
+        deltas, _ = _timed(_scripted(*script))
+        note = deltas[0].note
+        assert note is not None and note.startswith(f"fallback: scripted://model: {type(error).__name__}")
+        assert deltas[1:] == _cue_answer()
+
+
+def test_an_exception_after_words_only_ends_the_answer() -> None:
+    deltas, _ = _timed(_scripted("<decision>respond</decision><response>Well, ", TypeError("bad chunk")))
+    assert [d.text for d in deltas if d.text] == ["Well, "]
+    assert deltas[-1] == BrainDelta(note="error: scripted://model: TypeError: bad chunk")
+
+
+def test_cancellation_is_the_only_thing_that_leaves_respond() -> None:
+    async def go() -> Scripted:
+        brain = _scripted("<decision>respond</decision>", 30.0)
+        task = asyncio.create_task(_drain(brain))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return brain.generator  # type: ignore[return-value]
+
+    assert asyncio.run(go()).closed == 1  # and the stream it was reading was closed
+
+
+async def _drain(brain: LlmBrain) -> list[BrainDelta]:
+    return [d async for d in brain.respond(VIEW)]
+
+
+def test_a_consumer_that_stops_listening_closes_the_model_stream() -> None:
+    async def go() -> Scripted:
+        brain = _scripted("<decision>respond</decision><response>One.", 0.05, " Two.", 30.0)
+        stream = brain.respond(VIEW)
+        async for delta in stream:
+            if delta.text:
+                break
+        await stream.aclose()
+        return brain.generator  # type: ignore[return-value]
+
+    assert asyncio.run(go()).closed == 1
+
+
+def test_a_failing_fallback_brain_is_a_note_not_a_crash() -> None:
+    class Broken(CueBrain):
+        async def respond(self, view: BrainView) -> AsyncIterator[BrainDelta]:  # type: ignore[override]
+            raise ValueError("no rules")
+            yield BrainDelta()
+
+    brain = LlmBrain(Scripted(OSError("down")), SETTINGS, Broken(SETTINGS))
+    deltas, _ = _timed(brain)
+    assert [d.note for d in deltas] == ["fallback: scripted://model: OSError: down",
+                                        "error: fallback cue failed: ValueError: no rules"]
+
+
+# ---- the circuit breaker ------------------------------------------------------------------------------------------
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _turns(brain: LlmBrain, n: int) -> list[tuple[float, list[BrainDelta]]]:
+    async def go() -> list[tuple[float, list[BrainDelta]]]:
+        out = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            deltas = [d async for d in brain.respond(VIEW)]
+            out.append((time.perf_counter() - t0, deltas))
+        return out
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("failures", [1, 2])
+def test_a_dead_endpoint_stops_costing_retries_once_the_breaker_opens(failures: int) -> None:
+    settings = replace(SETTINGS, retries=2, retry_backoff_s=0.25, breaker_failures=failures)
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    turns = _turns(_brain(url, settings), 6)
+    assert [deltas[1:] for _, deltas in turns] == _cue_answers(6)  # every turn answered by the fallback
+    paid, skipped = turns[:failures], turns[failures:]
+    for elapsed, deltas in paid:
+        assert elapsed > 0.6  # three attempts, 0.25 + 0.5 s of backoff
+        assert deltas[0].note is not None and "ConnectError" in deltas[0].note
+    for elapsed, _ in skipped:
+        assert elapsed < 0.2  # no request, no retry: straight to the fallback
+    notes = [deltas[0].note for _, deltas in skipped]
+    assert notes[0] == f"fallback: {url}/chat/completions skipped for 30 s after {failures} failures"
+    assert set(notes[1:]) == {f"fallback: {url}/chat/completions still skipped"}  # said in full once
+
+
+def test_after_the_cooldown_one_trial_reaches_the_endpoint_and_its_answer_closes_the_breaker() -> None:
+    clock = Clock()
+    port = free_port()
+    settings = replace(SETTINGS, breaker_failures=2, breaker_cooldown_s=30.0)
+    brain = LlmBrain(OpenAIGenerator(settings, base_url=f"http://127.0.0.1:{port}/v1"), settings,
+                     CueBrain(settings), clock=clock)
+    _turns(brain, 2)  # two failures: open
+    assert brain.breaker.state(clock.now) == "open"
+    with ChatServer(Reply(chunks=TAGGED, interval_s=0.0), port=port) as srv:
+        clock.now += 10
+        (_, skipped), = _turns(brain, 1)
+        assert skipped[0].note is not None and "skipped for 20 s" in skipped[0].note and srv.seen == []
+        clock.now += 21
+        (_, trial), (_, after) = _turns(brain, 2)
+    assert not any(d.note for d in trial + after)
+    assert "".join(d.text for d in trial if d.text) == "That sounds exhausting. Do you want to talk?"
+    assert len(srv.seen) == 2 and brain.breaker.state(clock.now) == "closed"
+
+
+def test_a_failed_trial_opens_the_breaker_again() -> None:
+    clock = Clock()
+    brain = LlmBrain(Scripted(OSError("down")), SETTINGS, CueBrain(SETTINGS), clock=clock)
+    _turns(brain, 3)
+    clock.now += 31
+    (_, trial), (_, skipped) = _turns(brain, 2)
+    assert trial[0].note == "fallback: scripted://model: OSError: down"
+    assert skipped[0].note == "fallback: scripted://model skipped for 30 s after 3 failures"
+
+
+# ---- the local model ----------------------------------------------------------------------------------------------
+
+def test_a_local_model_that_failed_to_load_at_warm_up_falls_back_at_once_every_turn() -> None:
     pytest.importorskip("transformers")
     brain = make_brain(BrainSettings(backend="transformers", model="/nonexistent/omni"))
-    deltas = [d for _, d in _run(brain)]  # type: ignore[arg-type]
-    assert deltas[0].note == "fallback: FileNotFoundError: /nonexistent/omni: no such model folder"
-    assert deltas[1:] == _cue_answer()
+    assert isinstance(brain, LlmBrain)
+
+    async def go() -> tuple[list[tuple[float, list[BrainDelta]]], float]:
+        worst, stop = 0.0, asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal worst
+            last = time.perf_counter()
+            while not stop.is_set():
+                await asyncio.sleep(0.01)
+                worst, last = max(worst, time.perf_counter() - last), time.perf_counter()
+
+        await brain.warm_up()  # the load fails here (logged); importing torch may hold the GIL, so tick after it
+        task = asyncio.create_task(ticker())
+        turns = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            deltas = [d async for d in brain.respond(VIEW)]
+            turns.append((time.perf_counter() - t0, deltas))
+            assert brain.count_tokens is not None and brain.count_tokens("how are you") == 4  # no load, no raise
+        stop.set()
+        await task
+        await brain.aclose()
+        return turns, worst
+
+    turns, worst = asyncio.run(go())
+    failed = ("fallback: transformers /nonexistent/omni: load failed (FileNotFoundError: /nonexistent/omni: "
+              "no such model folder); not retried until restart")
+    assert [deltas[0].note for _, deltas in turns] == [
+        failed, failed, "fallback: /nonexistent/omni skipped for 30 s after 2 failures"]
+    assert [deltas[1:] for _, deltas in turns] == _cue_answers(3)
+    assert all(elapsed < 0.5 for elapsed, _ in turns)  # no load attempt, no watchdog wait: straight to the cue brain
+    assert worst < 0.25  # loose; the loop never waits on the model (a blocking load would take seconds)

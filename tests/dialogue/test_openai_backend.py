@@ -125,6 +125,47 @@ def test_malformed_sse_is_an_error() -> None:
             _collect(OpenAIGenerator(SETTINGS, base_url=srv.base_url), MultimodalPrompt(user="hi"))
 
 
+@pytest.mark.parametrize("line, why", [
+    ('data: {"choices":["x"]}', "choices[0] is a str, not an object"),
+    ('data: {"choices":[{"delta":"x"}]}', "delta is a str, not an object"),
+    ('data: {"choices":[{"delta":{"content":5}}]}', "delta.content is a int, not a string"),
+    ('data: {"choices":{"0":{"delta":{"content":"x"}}}}', "choices is a dict, not a list"),
+    ('data: {"choices":[{"delta":["x"]}]}', "delta is a list, not an object"),
+])
+def test_well_formed_json_of_the_wrong_shape_is_an_error_naming_the_url_and_the_line(line: str, why: str) -> None:
+    lines = ('data: {"choices":[{"delta":{"role":"assistant"}}]}', line)
+    with ChatServer(Reply(lines=lines, interval_s=0.0)) as srv:
+        with pytest.raises(BrainError) as info:
+            _collect(OpenAIGenerator(SETTINGS, base_url=srv.base_url), MultimodalPrompt(user="hi"))
+    message = str(info.value)
+    assert message.startswith(f"{srv.base_url}/chat/completions: unexpected chunk shape ({why}): ")
+    assert line[6:] in message
+    assert len(srv.seen) == 1  # a wrong shape is not retried: it would come back the same
+
+
+def test_chunks_without_content_are_no_text_not_errors() -> None:
+    lines = ('data: {"choices":[{"index":0,"delta":{"role":"assistant","content":null}}]}',
+             'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}',
+             'data: {"choices":[{"index":0,"finish_reason":"stop"}]}',
+             'data: {"choices":[],"usage":{"total_tokens":3}}', "data: [DONE]")
+    with ChatServer(Reply(lines=lines, interval_s=0.0)) as srv:
+        pieces = _collect(OpenAIGenerator(SETTINGS, base_url=srv.base_url), MultimodalPrompt(user="hi"))
+    assert [p for _, p in pieces] == ["hi"]
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    ('{"choices":[{"message":{"content":"not streamed"}}]}', "application/json"),
+    ("", "text/event-stream"),
+])
+def test_a_reply_with_no_sse_data_names_what_came_instead(body: str, content_type: str) -> None:
+    with ChatServer(Reply(body=body, content_type=content_type)) as srv:
+        with pytest.raises(BrainError, match=f"no SSE data in the reply \\({content_type}\\)") as info:
+            _collect(OpenAIGenerator(SETTINGS, base_url=srv.base_url), MultimodalPrompt(user="hi"))
+    assert srv.base_url in str(info.value)
+    assert (body[:20] or "empty body") in str(info.value)
+
+
 def test_nothing_listening_is_retried_then_an_error() -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(BrainError, match="ConnectError.*3 attempts"):

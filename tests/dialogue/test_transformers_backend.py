@@ -13,6 +13,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from dialogue.encoding import encode_jpeg  # noqa: E402
+from dialogue.errors import BrainError  # noqa: E402
 from dialogue.parser import TagParser  # noqa: E402
 from dialogue.settings import BrainSettings  # noqa: E402
 from dialogue.transformers_backend import TransformersGenerator, load_processor  # noqa: E402
@@ -172,3 +173,75 @@ def test_sampling_with_a_temperature_also_streams(tiny: Path) -> None:
 
     assert asyncio.run(go())
     assert gen.last_stats is not None and gen.last_stats.new_tokens >= 1
+
+
+def test_count_tokens_estimates_until_the_model_is_loaded_and_never_loads_it() -> None:
+    gen = TransformersGenerator(BrainSettings(backend="transformers", model="/nonexistent/omni"))
+    t0 = time.perf_counter()
+    assert gen.count_tokens("how are you feeling today") == 7  # ~1.3 tokens a word
+    assert time.perf_counter() - t0 < 0.05
+    assert gen.model is None and gen.processor is None  # the memory calls this on the event loop: no load there
+
+
+def test_a_failed_load_is_remembered_and_not_retried_every_stream() -> None:
+    gen = TransformersGenerator(BrainSettings(backend="transformers", model="/nonexistent/omni"))
+    loads = 0
+    real_load = gen.load
+
+    def counted() -> None:
+        nonlocal loads
+        loads += 1
+        real_load()
+
+    gen.load = counted  # type: ignore[method-assign]
+
+    async def go() -> list[str]:
+        errors = []
+        for _ in range(3):
+            with pytest.raises(BrainError) as info:
+                async for _ in gen.stream(MultimodalPrompt(user="hi")):
+                    pass
+            errors.append(str(info.value))
+        return errors
+
+    errors = asyncio.run(go())
+    assert loads == 1
+    assert set(errors) == {"transformers /nonexistent/omni: load failed (FileNotFoundError: /nonexistent/omni: "
+                           "no such model folder); not retried until restart"}
+
+
+def test_the_event_loop_keeps_ticking_while_the_model_loads(tiny: Path) -> None:
+    gen = TransformersGenerator(BrainSettings(backend="transformers", model=str(tiny), temperature=0.0))
+    real_load = gen.load
+
+    def slow_load() -> None:
+        time.sleep(0.5)  # a big checkpoint reading from disk
+        real_load()
+
+    gen.load = slow_load  # type: ignore[method-assign]
+
+    async def go() -> tuple[int, float, list[str]]:
+        ticks, worst = 0, 0.0
+
+        async def ticker() -> None:
+            nonlocal ticks, worst
+            last = time.perf_counter()
+            while True:
+                await asyncio.sleep(0.01)
+                now = time.perf_counter()
+                worst, last, ticks = max(worst, now - last), now, ticks + 1
+
+        task = asyncio.create_task(ticker())
+        # The first stream starts the load; one started meanwhile waits for the same load instead of a second one.
+        first, second = await asyncio.gather(_pieces(gen, 3), _pieces(gen, 3))
+        task.cancel()
+        return ticks, worst, first + second
+
+    ticks, worst, pieces = asyncio.run(go())
+    assert pieces and gen.model is not None
+    assert ticks >= 20  # ~0.5 s of loading at 10 ms a tick (fewer on a busy machine)
+    assert worst < 0.25  # loose for a shared machine; the load runs in its own thread
+
+
+async def _pieces(gen: TransformersGenerator, max_tokens: int) -> list[str]:
+    return [p async for p in gen.stream(MultimodalPrompt(user="hi", max_tokens=max_tokens))]

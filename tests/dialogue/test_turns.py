@@ -330,6 +330,14 @@ def test_words_the_recognizer_was_unsure_of_are_no_words():
     assert sure.commands(Discard) and not sure.commands(ResumeAgent)
 
 
+def test_speech_over_the_agent_whose_words_could_not_be_recognized_is_an_interruption():
+    s = speaking()
+    onset = s.t
+    s.say(1.2)                                             # "Can you help me feel better?"; the recognizer failed
+    s.quiet(0.1).feed(Heard(s.commands(Transcribe)[0].pause_t, None)).quiet(0.5)
+    assert s.commands(Discard) == [Discard("user_speech", pytest.approx(onset))] and not s.commands(ResumeAgent)
+
+
 def test_a_sound_too_short_for_words_resumes_the_agent_without_asking_for_them():
     s = speaking()
     s.sound(0.13, 0.9, LOUD, voiced=True).quiet(0.4)

@@ -86,6 +86,24 @@ def test_a_dynamic_input_size_takes_the_settings_size(tmp_path, face):
     assert model.scores(face).shape == (8,)
 
 
+@pytest.mark.parametrize("given, problem", [
+    ("none.onnx", "no such ONNX model file"),
+    ("junk.onnx", "not a loadable ONNX model ([ONNXRuntimeError]"),
+    ("folder", "is a folder, not an ONNX model file"),
+    ("bad.onnx", "expected one float input [1,3,64,64]"),
+    ("small.onnx", "the model takes 48x48 inputs"),
+])
+def test_every_unusable_classifier_file_is_one_line_naming_the_setting_and_the_path(tmp_path, given, problem):
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    (tmp_path / "folder").mkdir()
+    classifier_model(tmp_path / "bad.onnx", classes=5)
+    classifier_model(tmp_path / "small.onnx", size=48)
+    path = tmp_path / given
+    with pytest.raises((OSError, ValueError)) as err:
+        OnnxExpressionClassifier(onnx_settings(str(path)))
+    assert str(err.value).startswith(f"expression.onnx_path: {path}: {problem}") and "\n" not in str(err.value)
+
+
 def test_missing_model_and_bad_normalisation_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="expression.onnx_path: .*none.onnx: no such ONNX model file"):
         OnnxExpressionClassifier(onnx_settings(str(tmp_path / "none.onnx")))

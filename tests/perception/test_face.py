@@ -96,13 +96,22 @@ def test_a_fixed_input_that_does_not_fit_the_anchor_grid_is_refused(tmp_path):
         OnnxFaceDetector(onnx_settings(yunet_model(tmp_path / "y.onnx", size=48)))
 
 
-def test_a_missing_or_unreadable_detector_file_is_named(tmp_path):
-    with pytest.raises(FileNotFoundError, match="face.onnx_path: .*none.onnx: no such ONNX model file"):
-        OnnxFaceDetector(onnx_settings(str(tmp_path / "none.onnx")))
-    junk = tmp_path / "junk.onnx"
-    junk.write_bytes(b"not a model")
-    with pytest.raises(ValueError, match="junk.onnx: not a loadable ONNX model"):
-        OnnxFaceDetector(onnx_settings(str(junk)))
+@pytest.mark.parametrize("given, problem", [
+    ("none.onnx", "no such ONNX model file"),
+    ("junk.onnx", "not a loadable ONNX model ([ONNXRuntimeError]"),   # onnxruntime's own exception, as one line
+    ("folder", "is a folder, not an ONNX model file"),
+    ("bad.onnx", "expected a YuNet-style face detector"),
+])
+def test_every_unusable_detector_file_is_one_line_naming_the_setting_and_the_path(tmp_path, given, problem):
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    (tmp_path / "folder").mkdir()
+    yunet_model(tmp_path / "bad.onnx", drop="kps_16")
+    path = tmp_path / given
+    with pytest.raises((OSError, ValueError)) as err:
+        OnnxFaceDetector(onnx_settings(str(path)))
+    assert str(err.value).startswith(f"face.onnx_path: {path}: {problem}") and "\n" not in str(err.value)
+    with pytest.raises(FileNotFoundError, match="^face.onnx_path is empty: name an ONNX model file$"):
+        OnnxFaceDetector(onnx_settings(""))
 
 
 # --- tracker ------------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Playback: the sample queue behind the device callback, and the one-line errors of DevicePlayer."""
 from __future__ import annotations
 
-import importlib.util
+import sys
 import threading
 
 import numpy as np
@@ -62,18 +62,50 @@ def test_write_before_open_is_refused() -> None:
         DevicePlayer().write(np.zeros(10, np.int16))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyaudio") is not None, reason="pyaudio is installed")
-def test_missing_pyaudio_names_the_extra() -> None:
+class FakePyAudio:
+    """The slice of PyAudio's API that opening an output touches, on a machine whose only device is a microphone."""
+
+    paInt16 = 8
+    paContinue = 0
+
+    def __init__(self) -> None:
+        self.terminated = []
+
+    def PyAudio(self) -> "FakePyAudio.Host":
+        return FakePyAudio.Host(self)
+
+    class Host:
+        DEVICES = [{"index": 0, "name": "USB microphone", "maxInputChannels": 1, "maxOutputChannels": 0,
+                    "defaultSampleRate": 48000.0}]
+
+        def __init__(self, module: "FakePyAudio") -> None:
+            self.module = module
+
+        def get_device_count(self) -> int:
+            return len(self.DEVICES)
+
+        def get_device_info_by_index(self, index: int) -> dict:
+            return dict(self.DEVICES[index])
+
+        def get_default_output_device_info(self) -> dict:
+            raise OSError(-9996, "No Default Output Device Available")
+
+        def open(self, **kwargs: object) -> None:
+            raise AssertionError("no stream may be opened without an output device")
+
+        def terminate(self) -> None:
+            self.module.terminated.append(self)
+
+
+def test_missing_pyaudio_names_the_extra(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyaudio", None)   # what an install without the `live` extra has
     with pytest.raises(RuntimeError, match=r"^live playback needs: pip install 'humansense\[live\]'$"):
         DevicePlayer().open(24000)
 
 
-def test_no_output_device_is_a_one_line_error() -> None:
-    pyaudio = pytest.importorskip("pyaudio")
-    pa = pyaudio.PyAudio()
-    has_output = any(pa.get_device_info_by_index(i)["maxOutputChannels"] > 0 for i in range(pa.get_device_count()))
-    pa.terminate()
-    if has_output:
-        pytest.skip("this machine has an audio output device")
+def test_no_output_device_is_a_one_line_error_and_releases_portaudio(monkeypatch) -> None:
+    fake = FakePyAudio()
+    monkeypatch.setitem(sys.modules, "pyaudio", fake)
     with pytest.raises(RuntimeError, match="^no audio output device found$"):
         DevicePlayer().open(24000)
+    assert len(fake.terminated) == 1

@@ -139,3 +139,95 @@ def test_transformers_backend_on_a_tiny_thinker(minidata, tmp_path: Path) -> Non
                  "--no-cache", "--quiet", "--backend", "transformers", "--model", str(tiny), "--name", "tiny",
                  "--tasks", "AR", "ES", "--max-tokens", "4", "--set", "brain.temperature=0.0"])
     assert code == 0 and set(_answered(video, "tiny")) == {0, 1}   # ES: frames and audio; AR: frames
+
+
+# ---- bad input: one line naming the file, exit code 2 ---------------------------------------------------------------
+
+def _one_error_line(capsys) -> str:
+    """The error, in one line (after the data file's bad items, which eval reports before it starts)."""
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("skipped item ")]
+    assert len(err) == 1 and err[0].startswith("humansense: error: "), err
+    return err[0]
+
+
+def test_score_of_a_folder_names_it(tmp_path: Path, capsys) -> None:
+    assert main(["score", str(tmp_path), "--model", "m", "--out", str(tmp_path / "s.json")]) == 2
+    assert f"{tmp_path}: is a folder, not a results file" in _one_error_line(capsys)
+
+
+def test_json_nested_too_deeply_names_the_file(minidata, tmp_path: Path, capsys) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["score", str(deep), "--model", "m", "--out", str(tmp_path / "s.json")]) == 2
+    assert f"{deep}: JSON nested too deeply to read" in _one_error_line(capsys)
+    assert main(["eval", "--data", str(deep), "--backend", "baseline:first", "--name", "m", "--quiet",
+                 "--out", str(tmp_path / "res.json"), "--no-cache"]) == 2
+    assert f"{deep}: JSON nested too deeply to read" in _one_error_line(capsys)
+    assert _eval(minidata, deep, "--backend", "baseline:first", "--name", "m") == 2      # as the results file
+    assert f"{deep}: the results file is half-written or corrupt (JSON nested too deeply" in _one_error_line(capsys)
+    assert deep.read_text().startswith("[[[")                                           # left untouched
+
+
+def test_outputs_that_cannot_be_written_are_refused_first(minidata, tmp_path: Path, capsys) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("{}")
+    assert _eval(minidata, tmp_path, "--backend", "baseline:first", "--name", "m") == 2
+    assert f"--out {tmp_path}: is a folder; name a .json file" in _one_error_line(capsys)
+    assert _eval(minidata, file / "res.json", "--backend", "baseline:first", "--name", "m") == 2
+    assert f"--out {file / 'res.json'}: {file} is a file, not a folder" in _one_error_line(capsys)
+    assert main(["score", str(minidata.vqa), "--model", "m", "--out", str(file / "s.json")]) == 2
+    assert f"{file} is a file, not a folder" in _one_error_line(capsys)
+    scores = tmp_path / "scores.json"
+    scores.write_text(json.dumps({"Emo_Strategy": {"total": 2, "correct": 1, "accuracy": 0.5}}))
+    assert main(["report", str(scores), "--out", str(file / "report")]) == 2
+    assert f"--out {file / 'report'}: {file} is a file, not a folder" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("content, problem", [
+    ({"Emo_Strategy": {"total": "ten", "correct": 1, "accuracy": 0.5}}, "Emo_Strategy.total is 'ten', not a number"),
+    ({"Mystery": {"total": 2, "correct": 1, "accuracy": [0.5]}}, "Mystery.accuracy is [0.5], not a number"),
+    ([1, 2], "expected scores file"),
+])
+def test_report_errors_name_the_scores_file(tmp_path: Path, capsys, content, problem) -> None:
+    scores = tmp_path / "mine.json"
+    scores.write_text(json.dumps(content))
+    assert main(["report", str(scores), "--out", str(tmp_path / "report")]) == 2
+    err = _one_error_line(capsys)
+    assert f"{scores}: " in err and problem in err
+    assert not (tmp_path / "report" / "report.md").exists()
+
+
+# ---- stop signals -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_mid_run_exits_with_its_code_keeping_every_answer(minidata, tmp_path: Path, sig, code) -> None:
+    items = []
+    for i in range(30):
+        element = copy.deepcopy(minidata.vqa_items[1])
+        element["questions"]["question"] = f"Question {i}"
+        items.append(element)
+    data = tmp_path / "many.json"
+    data.write_text(json.dumps(items))
+    res = tmp_path / "res.json"
+    cmd = [sys.executable, "-m", "benchmarks.humansense", "eval", "--data", str(data), "--data-root",
+           str(minidata.root), "--out", str(res), "--cache-dir", str(tmp_path / "cache"), "--quiet",
+           "--backend", "openai", "--model", "tiny", "--name", "omni", "--concurrency", "2"]
+    with ChatServer(delay_s=0.2) as server:
+        proc = subprocess.Popen(cmd + ["--endpoint", server.base_url], cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not res.exists() or len(_answered(res, "omni")) < 4):
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        sent = time.monotonic()
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == code, stderr.decode()[-2000:]
+        assert time.monotonic() - sent < 10                      # loose: no answer in flight is waited for
+        assert "every answer so far is saved: run the same command to resume" in stderr.decode()
+        kept = _answered(res, "omni")
+        assert 4 <= len(kept) < 30
+        done = subprocess.run(cmd + ["--endpoint", server.base_url], cwd=REPO, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert f"{len(kept)} already answered before this run" in done.stdout
+        assert len(_answered(res, "omni")) == 30
