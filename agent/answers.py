@@ -48,7 +48,7 @@ class Answers:
         self.voice = VoiceAnalyzer(config.voice)
         self.sentiment = SentimentAnalyzer()
         self.phrases = Phrases()
-        self.turns: list[dict[str, Any]] = []
+        self.turn_count = 0  # the records go out as TURN events (turns.json); keeping them here only grew memory
         self.current: Response | None = None  # being prepared, committed, spoken or stopped
         self._overheard: dict[tuple[float, float], Transcript] = {}  # words said over the stopped agent, by span
         self._incremental: IncrementalTranscriber | None = None  # the turn being transcribed while it is spoken
@@ -212,7 +212,7 @@ class Answers:
             self.current = None
             self._feed(tt.AgentFinished(end, spoke=response.heard))
         turn = response.record.to_json()
-        self.turns.append(turn)
+        self.turn_count += 1
         if turn["latency_ms"].get("voice_to_voice") is not None:
             self.metrics.stage("voice_to_voice", turn["latency_ms"]["voice_to_voice"])
         self.publish(EventKind.TURN, turn)

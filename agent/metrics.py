@@ -10,6 +10,40 @@ import numpy as np
 import psutil
 
 
+SAMPLES_KEPT = 8192
+"""Per series, at most this many samples are kept (~260 KB): a uniform subsample of the whole session."""
+
+
+class Samples:
+    """One series in bounded memory: every ``stride``-th value (the stride doubles, dropping every other kept
+    value, whenever ``keep`` are held), so percentiles describe the whole session; count, total and max are exact."""
+
+    def __init__(self, keep: int = SAMPLES_KEPT) -> None:
+        self.keep = keep
+        self.kept: list[float] = []
+        self.stride = 1
+        self.count = 0
+        self.total = 0.0
+        self.max = 0.0
+
+    def add(self, value: float) -> None:
+        if self.count % self.stride == 0:
+            self.kept.append(value)
+            if len(self.kept) >= self.keep:
+                del self.kept[1::2]
+                self.stride *= 2
+        self.max = value if self.count == 0 else max(self.max, value)
+        self.count += 1
+        self.total += value
+
+    def summary(self, points: tuple[int, ...]) -> dict[str, float]:
+        """``percentiles`` of the kept values, with the exact ``n`` and ``max``."""
+        out = percentiles(self.kept, points)
+        if out:
+            out["max"], out["n"] = round(self.max, 3), self.count
+        return out
+
+
 def percentiles(values: Iterable[float], points: tuple[int, ...] = (50, 90, 95, 99)) -> dict[str, float]:
     data = np.asarray(list(values), dtype=float)
     if data.size == 0:
@@ -25,7 +59,7 @@ class LoopLagMonitor:
 
     def __init__(self, interval_ms: float = 20.0) -> None:
         self.interval = interval_ms / 1000.0
-        self.samples_ms: list[float] = []
+        self.samples_ms = Samples()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -36,9 +70,7 @@ class LoopLagMonitor:
             t0 = time.perf_counter()
             await asyncio.sleep(self.interval)
             lag = (time.perf_counter() - t0 - self.interval) * 1000.0
-            self.samples_ms.append(max(0.0, lag))
-            if len(self.samples_ms) > 200_000:
-                del self.samples_ms[:100_000]
+            self.samples_ms.add(max(0.0, lag))
 
     async def stop(self) -> None:
         if self._task:
@@ -46,7 +78,7 @@ class LoopLagMonitor:
             await asyncio.gather(self._task, return_exceptions=True)
 
     def summary(self) -> dict[str, float]:
-        return percentiles(self.samples_ms, (50, 99))
+        return self.samples_ms.summary((50, 99))
 
 
 class Metrics:
@@ -54,17 +86,14 @@ class Metrics:
 
     def __init__(self) -> None:
         self.load_s: dict[str, float] = {}
-        self.stage_ms: dict[str, list[float]] = defaultdict(list)
+        self.stage_ms: dict[str, Samples] = defaultdict(Samples)
         self.counters: dict[str, int] = defaultdict(int)
         self.ready_s: float | None = None
         self._process = psutil.Process()
         self._rss_peak = 0
 
     def stage(self, name: str, ms: float) -> None:
-        samples = self.stage_ms[name]
-        samples.append(ms)
-        if len(samples) > 50_000:
-            del samples[:25_000]
+        self.stage_ms[name].add(ms)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n
@@ -83,6 +112,6 @@ class Metrics:
             "rss_mb_peak": round(self.rss_mb_peak, 1),
             "ready_s": None if self.ready_s is None else round(self.ready_s, 3),
             "load_s": {k: round(v, 3) for k, v in self.load_s.items()},
-            "stage_ms": {k: {**percentiles(v, (50, 90, 99)), "total": round(sum(v), 1)} for k, v in sorted(self.stage_ms.items())},
+            "stage_ms": {k: {**v.summary((50, 90, 99)), "total": round(v.total, 1)} for k, v in sorted(self.stage_ms.items())},
             "counters": dict(sorted(self.counters.items())),
         }

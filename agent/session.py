@@ -121,7 +121,7 @@ class Session:
             await self.lag.stop()
         if sup.failure is not None:
             self.publish(EventKind.SESSION_FAILED, {"reason": sup.failure})
-        turns = len(self.answers.turns)
+        turns = self.answers.turn_count
         self.publish(EventKind.SESSION_ENDED, {"turns": turns, "failure": sup.failure})
         self.metrics.stage("session_wall", (time.perf_counter() - started) * 1000)
         return SessionResult(self.clock.now(), turns, self.metrics.snapshot(self.lag.summary()), sup.failure)

@@ -2,25 +2,31 @@
 memory over a long fast replay.
 
     python -m benchmarks.perception_bench fps [--seconds 10] [--set face.detector=haar ...]
-    python -m benchmarks.perception_bench soak MEDIA [--minutes 60] [--out DIR]
+    python -m benchmarks.perception_bench soak MEDIA [--minutes 60] [--out DIR] [--trace-malloc] [--set ...]
 
 ``fps`` analyses 640x480 frames of a real face (detection, landmarks, irises, expression: the configured
 face pipeline) as fast as it can, first alone, then from a worker thread while two threads keep ASR and TTS
 busy (as in a conversation) and an asyncio loop measures its own lag, as the runtime's vision lane does.
 ``soak`` replays MEDIA in a loop through the whole session (fast pace, all perception on) for the given
 media time, and reports RSS after the first loop (warm) and at the end. Both print one JSON object.
+``soak --trace-malloc`` also traces the Python heap and prints to stderr the sites and object types that grew per
+loop (:mod:`benchmarks.memgrowth`), from the first loop end at which the rolling context has held a full window
+(``context.window_s`` of media: what it keeps until then is filling, not creep) to the end of the last loop; it
+runs at least two loops past that point, and tracing starts one loop before it. Traced, the replay runs several
+times slower, so ``session.lane_timeout_s`` is raised to 120 s (where the config has it) lest model calls count as hung.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import math
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import numpy as np
 import psutil
@@ -56,7 +62,7 @@ async def _camera_on(analyze: object, frame: np.ndarray, seconds: float,
             if fps:
                 await asyncio.sleep(max(0.0, start + i / fps - time.perf_counter()))
     await lag.stop()
-    return per_frame, lag.summary() | {"max": round(max(lag.samples_ms, default=0.0), 2)}
+    return per_frame, lag.summary()  # p50, p99 and max
 
 
 def bench_fps(seconds: float, overrides: list[str]) -> dict[str, object]:
@@ -114,11 +120,14 @@ def bench_fps(seconds: float, overrides: list[str]) -> dict[str, object]:
 
 
 class LoopSource:
-    """A media file decoded once and replayed ``loops`` times back to back on one timeline."""
+    """A media file decoded once and replayed ``loops`` times back to back on one timeline.
+
+    ``on_loop`` holds the RSS (MB) at the start of each loop; ``boundary(k)`` is called once k loops have been
+    handed to the session (k = 0 .. loops)."""
 
     live = False
 
-    def __init__(self, path: Path, loops: int) -> None:
+    def __init__(self, path: Path, loops: int, boundary: Callable[[int], None] | None = None) -> None:
         from agent.sources.media_file import MediaFileSource
 
         self._inner = MediaFileSource(path)
@@ -126,6 +135,7 @@ class LoopSource:
         self.loops = loops
         self.items: list[object] = []
         self.on_loop: list[float] = []
+        self._boundary = boundary
 
     async def stream(self) -> AsyncIterator[object]:
         from dataclasses import replace
@@ -135,25 +145,52 @@ class LoopSource:
         length = max(getattr(i, "t", 0.0) for i in self.items) + 0.1
         for k in range(self.loops):
             self.on_loop.append(psutil.Process().memory_info().rss / 2**20)
+            if self._boundary:
+                self._boundary(k)
             for item in self.items:
                 yield replace(item, t=item.t + k * length)  # type: ignore[type-var]
+        if self._boundary:
+            self._boundary(self.loops)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-def bench_soak(media: Path, minutes: float, out: Path | None) -> dict[str, object]:
+LANE_TIMEOUT_KEY = "session.lane_timeout_s"
+TRACED_LANE_TIMEOUT_S = 120.0
+
+
+def warm_loops(window_s: float, loop_s: float) -> int:
+    """Loops after which the rolling context holds a full window (and caches are warm): growth counts from here."""
+    return max(2, math.ceil(window_s / loop_s))
+
+
+def bench_soak(media: Path, minutes: float, out: Path | None, trace_malloc: bool = False,
+               overrides: list[str] | None = None) -> dict[str, object]:
     from agent.config import load_config
     from agent.models import Models
     from agent.outputs import SessionOutputs
     from agent.session import Session
     from agent.sources.media_file import probe
+    from benchmarks import memgrowth
+    from benchmarks.knobs import has_setting
 
     duration = probe(media).duration_s or 30.0
-    loops = max(2, int(minutes * 60 / duration + 0.5))
-    cfg = load_config()
+    # traced, model calls run several times slower: a hung-lane limit made for real time would cut them off
+    slow = [f"{LANE_TIMEOUT_KEY}={TRACED_LANE_TIMEOUT_S:g}"] if trace_malloc and has_setting(LANE_TIMEOUT_KEY) else []
+    cfg = load_config(None, slow + (overrides or []))
+    from_loop = warm_loops(cfg.context.window_s, duration + 0.1)
+    loops = max(from_loop + 2 if trace_malloc else 2, int(minutes * 60 / duration + 0.5))
     models = Models.load(cfg)
-    source = LoopSource(media, loops)
+    marks: dict[int, memgrowth.Mark] = {}
+
+    def boundary(k: int) -> None:
+        if k == from_loop - 1:
+            memgrowth.start()  # a loop ahead, so both marks see the same steady state of what was allocated since
+        elif k in (from_loop, loops):
+            marks[k] = memgrowth.mark()
+
+    source = LoopSource(media, loops, boundary if trace_malloc else None)
     outputs = SessionOutputs(out, None) if out else None
     t0 = time.perf_counter()
 
@@ -170,12 +207,15 @@ def bench_soak(media: Path, minutes: float, out: Path | None) -> dict[str, objec
     metrics = result.metrics  # type: ignore[attr-defined]
     if outputs:
         outputs.close(metrics)
+    heap = ({"heap_growth": {"from_loop": from_loop, "to_loop": loops,
+                             **memgrowth.report(marks[from_loop], marks[loops], loops - from_loop)}}
+            if trace_malloc else {})
     return {"benchmark": "memory over a looped fast replay", "media": str(media), "loops": loops,
             "media_minutes": round(loops * duration / 60, 1), "wall_s": round(wall, 1),
             "turns": result.turns, "rss_mb_after_first_loop": round(warm, 1),  # type: ignore[attr-defined]
             "rss_mb_end": round(rss_end, 1), "rss_growth_mb": round(rss_end - warm, 1),
             "rss_mb_by_loop": [round(x, 1) for x in source.on_loop], "loop_lag_ms": metrics["loop_lag_ms"],
-            "video_frames_dropped": metrics["counters"].get("video_frames_dropped", 0)}
+            "video_frames_dropped": metrics["counters"].get("video_frames_dropped", 0), **heap}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -188,10 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("media", type=Path)
     p.add_argument("--minutes", type=float, default=60.0)
     p.add_argument("--out", type=Path)
+    p.add_argument("--trace-malloc", action="store_true",
+                   help="trace the Python heap and print what grows per loop (slower; adds loops past the warm-up)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE")
     args = parser.parse_args(argv)
     result = (bench_fps(args.seconds, args.overrides) if args.what == "fps"
-              else bench_soak(args.media, args.minutes, args.out))
+              else bench_soak(args.media, args.minutes, args.out, args.trace_malloc, args.overrides))
     print(json.dumps(result, indent=2))
+    if "heap_growth" in result:
+        from benchmarks.memgrowth import format_report
+
+        print("\n".join(format_report(result["heap_growth"], "loop")), file=sys.stderr)  # type: ignore[arg-type]
     return 0
 
 

@@ -1,64 +1,55 @@
-"""Benchmark of `humansense serve`: what the WebSocket transport adds per turn, and N concurrent real-time sessions.
+"""Benchmark of `humansense serve`: what the WebSocket transport adds per turn, N concurrent real-time sessions, and
+the capacity: the most sessions a server answers in time.
 
-(a) The same conversation once through a loopback WebSocket and once through an
-in-process paced source (same Session, same models): per turn, the time from
-the user's last spoken sample leaving the sender to the first agent audio
-arriving; the p50 difference is the transport's cost.
-(b) N clients stream at once in real time: every session must be answered;
-downstream gaps (a sentence arriving later than the client's 60 ms jitter
-buffer allows) and the server loop's lag p99 are reported.
+(a) The same conversation once through a loopback WebSocket and once through an in-process paced source (same
+Session, same models): per turn, the time from the user's last spoken sample leaving the sender to the first agent
+audio arriving; the p50 difference is the transport's cost.
+(b) N clients stream at once in real time: every session must be answered; downstream gaps (a sentence arriving
+later than the client's 60 ms jitter buffer allows) and the server loop's lag p99 are reported.
+(c) ``--sweep 1,2,3,4,6``: instead of (a) and (b), one uncounted warm-up conversation, then N concurrent real-time
+sessions for each N (a fresh server each, admitting N when it has ``server.max_sessions``; the clients start
+together, the hardest case); per N: answered turns of all, client-side voice-to-voice p50/p90 (last user sample
+sent → first agent audio received) and the server loop's lag p99. The capacity is the largest N that, with every
+smaller N swept, answers every turn with a v2v p90 ≤ 1.5 s.
+``--over`` then checks that with C sessions held open on a server capped at the capacity C (at least 1), one more
+client is turned away (``busy`` message, close 1013); skipped, with a note, where the server has no such cap.
 
-Run: ``python -m benchmarks.server_bench [--sessions 8]``; prints JSON.
+Run: ``python -m benchmarks.server_bench [--sessions 8]`` or ``--sweep 1,2,3,4,6 [--over] [--out DIR]``; prints
+JSON (and, for a sweep, a table to stderr); ``--out DIR`` also writes DIR/server_bench.json.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import statistics
-import threading
+import sys
 import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, AsyncIterator
 
 import numpy as np
-from websockets.asyncio.client import connect
 
 from agent.clock import WallClock
-from agent.config import load_config
+from agent.config import Config, load_config
+from agent.files import atomic_write_json
 from agent.media import AudioChunk, VideoFrame
+from agent.metrics import LoopLagMonitor
 from agent.models import Models
 from agent.server import CompanionServer
 from agent.session import Session
 from agent.sinks.players import TimelinePlayer
-from agent.synth import Line, Utterance, render_audio
+from agent.synth import Utterance, render_audio
+from benchmarks.knobs import has_setting
+from benchmarks.ws_clients import (FRAME, LINES, Admission, answered, clients_in_thread, end_frames, hold, in_thread,
+                                   pairs, try_admission)
 
-PAUSE_S = 7.0  # long enough for each answer to finish, so no turn is cut short by the next line
-LINES = [Line("Hello, I had a really rough day at work today.", PAUSE_S),
-         Line("My manager criticized my project in front of everyone.", PAUSE_S),
-         Line("But I got some good news tonight, my sister is getting married!", PAUSE_S),
-         Line("Thanks for listening. What should I do tonight to relax?", PAUSE_S)]
-TAIL_S = 20.0  # after the script, silence keeps flowing until every turn is answered (or this runs out)
-FRAME = 512
-JITTER_S = 0.06
-
-
-def _end_frames(truth: list[Utterance]) -> list[int]:
-    """Index of the frame holding each utterance's last sample."""
-    return [int(u.end_s * 16000) // FRAME for u in truth]
-
-
-def _pairs(ends: list[float], outs: list[float]) -> list[float | None]:
-    """Per turn: ms from the speech end to the first agent audio before the next speech end (None: unanswered)."""
-    lat: list[float | None] = []
-    for i, end in enumerate(ends):
-        nxt = ends[i + 1] if i + 1 < len(ends) else float("inf")
-        first = next((o for o in outs if end < o < nxt), None)
-        lat.append(None if first is None else (first - end) * 1000)
-    return lat
-
-
-def _answered(lat: list[float | None]) -> list[float]:
-    return [x for x in lat if x is not None]
+V2V_P90_LIMIT_MS = 1500.0
+MAX_SESSIONS_KEY = "server.max_sessions"
+LAG_INTERVAL_MS = 10.0
 
 
 class _PacedSource:
@@ -67,8 +58,8 @@ class _PacedSource:
     has_audio = True
     has_video = False
 
-    def __init__(self, clock: WallClock, pcm: np.ndarray, end_frames: list[int]) -> None:
-        self.clock, self.pcm, self.end_frames = clock, pcm, set(end_frames)
+    def __init__(self, clock: WallClock, pcm: np.ndarray, ends: list[int]) -> None:
+        self.clock, self.pcm, self.end_frames = clock, pcm, set(ends)
         self.sent_ends: list[float] = []
 
     async def stream(self) -> AsyncIterator[AudioChunk | VideoFrame]:
@@ -85,114 +76,55 @@ class _PacedSource:
 
 async def replay_run(models: Models, pcm: np.ndarray, truth: list[Utterance]) -> list[float | None]:
     clock = WallClock()
-    source = _PacedSource(clock, pcm, _end_frames(truth))
+    source = _PacedSource(clock, pcm, end_frames(truth))
     outs: list[float] = []
     player = TimelinePlayer(clock, None, lambda *_: outs.append(time.perf_counter()))
     await Session(models.config, models, source, clock=clock, player=player).run()
-    return _pairs(source.sent_ends, outs)
+    return pairs(source.sent_ends, outs)
 
 
-async def ws_client(port: int, pcm: np.ndarray, truth: list[Utterance]) -> dict[str, Any]:
-    ends = set(_end_frames(truth))
-    sent_ends: list[float] = []
-    audio: list[tuple[float, float, float]] = []  # arrival, server start t, duration
-    headers: list[dict[str, Any]] = []
-    transcripts = 0
-    async with connect(f"ws://127.0.0.1:{port}/ws", max_size=None) as ws:
-        json.loads(await ws.recv())
-
-        async def receive() -> None:
-            nonlocal transcripts
-            async for message in ws:
-                if isinstance(message, bytes):
-                    h = headers.pop(0)
-                    audio.append((time.perf_counter(), h["t"], h["samples"] / 16000))
-                else:
-                    data = json.loads(message)
-                    if data["type"] == "agent_audio":
-                        headers.append(data)
-                    elif data["type"] == "transcript" and data.get("final"):
-                        transcripts += 1
-        receiver = asyncio.create_task(receive())
-        t0 = time.perf_counter()
-        padded = np.concatenate([pcm, np.zeros(int(TAIL_S * 16000), np.int16)])
-        for k, i in enumerate(range(0, len(padded) - FRAME + 1, FRAME)):
-            if i >= len(pcm) and len(_answered(_pairs(sent_ends, [a[0] for a in audio]))) == len(truth):
-                break
-            await asyncio.sleep(max(0.0, t0 + (i + FRAME) / 16000 - time.perf_counter()))
-            await ws.send(b"\x01" + padded[i: i + FRAME].astype("<i2").tobytes())
-            if k in ends:
-                sent_ends.append(time.perf_counter())
-        receiver.cancel()
-    return {"latency_ms": _pairs(sent_ends, [a[0] for a in audio]), "gaps": _gaps(audio), "transcripts": transcripts}
+# ---- the server's admission cap (an older server has no server.max_sessions: it admits everyone) -------------
+def overrides_for(sessions: int, capped: bool) -> list[str]:
+    """Config overrides for a server that must admit ``sessions`` at once."""
+    return ["output.terminal=false"] + ([f"{MAX_SESSIONS_KEY}={sessions}"] if capped else [])
 
 
-def _gaps(audio: list[tuple[float, float, float]]) -> list[float]:
-    """Late sentences within one answer: arrival later than back-to-back playback plus the jitter buffer allows."""
-    gaps, run_arrival, run_t, prev_end = [], 0.0, 0.0, -1.0
-    for arrival, t, duration in audio:
-        if abs(t - prev_end) > 0.02:  # a new answer starts a new back-to-back run
-            run_arrival, run_t = arrival, t
-        else:
-            late = (arrival - run_arrival) - (t - run_t) - JITTER_S
-            if late > 0:
-                gaps.append(late * 1000)
-        prev_end = t + duration
-    return gaps
-
-
-class _LagProbe:
-    def __init__(self) -> None:
-        self.samples: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            t = time.perf_counter()
-            await asyncio.sleep(0.01)
-            self.samples.append((time.perf_counter() - t - 0.01) * 1000)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    def p99(self) -> float:
-        return float(np.percentile(self.samples, 99)) if self.samples else float("nan")
-
-
-def _clients_in_thread(port: int, n: int, pcm: np.ndarray, truth: list[Utterance]) -> list[dict[str, Any]]:
-    """Clients on their own loop and thread, so their work does not show up as server loop lag."""
-    result: list[dict[str, Any]] = []
-
-    def run() -> None:
-        async def all_clients() -> list[dict[str, Any]]:
-            return list(await asyncio.gather(*(ws_client(port, pcm, truth) for _ in range(n))))
-        result.extend(asyncio.run(all_clients()))
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return result
-
-
-async def main_async(sessions: int) -> dict[str, Any]:
-    cfg = load_config(None, ["output.terminal=false"])
+async def load_models(cfg: Config) -> Models:
+    """Loaded and warmed up as `humansense serve` does before it listens."""
     models = await asyncio.to_thread(Models.load, cfg)
-    pcm, truth = render_audio(LINES)
-    server = CompanionServer(cfg, models)
-    ws_server = await server.start("127.0.0.1", 0)
-    port = ws_server.sockets[0].getsockname()[1]
+    await models.warm_up_brain()
+    return models
+
+
+@asynccontextmanager
+async def serving(cfg: Config, models: Models) -> AsyncIterator[int]:
+    """A CompanionServer on a free loopback port for the block; yields the port."""
+    ws_server = await CompanionServer(cfg, models).start("127.0.0.1", 0)
     try:
-        replay = await replay_run(models, pcm, truth)
-        single = (await asyncio.to_thread(_clients_in_thread, port, 1, pcm, truth))[0]
-        probe = _LagProbe()
-        probe.start()
-        many = await asyncio.to_thread(_clients_in_thread, port, sessions, pcm, truth)
+        yield ws_server.sockets[0].getsockname()[1]
     finally:
         ws_server.close()
         await ws_server.wait_closed()
+
+
+# ---- (a) and (b) -----------------------------------------------------------------------------------------------
+async def main_async(sessions: int) -> dict[str, Any]:
+    cfg = load_config(None, overrides_for(sessions, has_setting(MAX_SESSIONS_KEY)))
+    models = await load_models(cfg)
+    pcm, truth = render_audio(LINES)
+    try:
+        async with serving(cfg, models) as port:
+            replay = await replay_run(models, pcm, truth)
+            single = (await asyncio.to_thread(clients_in_thread, port, 1, pcm, truth))[0]
+            lag = LoopLagMonitor(LAG_INTERVAL_MS)
+            lag.start()
+            many = await asyncio.to_thread(clients_in_thread, port, sessions, pcm, truth)
+            await lag.stop()
+    finally:
         await models.aclose()
     gaps = [g for c in many for g in c["gaps"]]
-    lat = [x for c in many for x in _answered(c["latency_ms"])]
-    ws_lat, replay_lat = _answered(single["latency_ms"]), _answered(replay)
+    lat = [x for c in many for x in answered(c["latency_ms"])]
+    ws_lat, replay_lat = answered(single["latency_ms"]), answered(replay)
     paired = [w - r for w, r in zip(single["latency_ms"], replay) if w is not None and r is not None]
     return {
         "turns_per_session": len(truth),
@@ -204,14 +136,108 @@ async def main_async(sessions: int) -> dict[str, Any]:
         },
         "concurrent": {
             "sessions": sessions,
-            "sessions_fully_answered": sum(len(_answered(c["latency_ms"])) == len(truth) for c in many),
+            "sessions_fully_answered": sum(len(answered(c["latency_ms"])) == len(truth) for c in many),
             "turns_answered": len(lat),
             "first_audio_ms_p50": _p50(lat),
             "first_audio_ms_max": round(max(lat), 1) if lat else None,
             "downstream_gaps": len(gaps), "downstream_gap_ms_max": round(max(gaps), 1) if gaps else 0.0,
-            "server_loop_lag_ms_p99": round(probe.p99(), 1),
+            "client_errors": [c["error"] for c in many if c.get("error")],
+            "server_loop_lag_ms_p99": lag.summary().get("p99"),
         },
     }
+
+
+# ---- (c) the sweep ---------------------------------------------------------------------------------------------
+def parse_sweep(text: str) -> list[int]:
+    """``"1,2,3,4,6"`` → [1, 2, 3, 4, 6]: distinct session counts ≥ 1, ascending."""
+    try:
+        counts = sorted({int(item) for item in text.split(",") if item.strip()})
+    except ValueError:
+        raise ValueError(f"--sweep {text!r}: expected session counts like 1,2,3,4,6") from None
+    if not counts or counts[0] < 1:
+        raise ValueError(f"--sweep {text!r}: expected session counts of at least 1, like 1,2,3,4,6")
+    return counts
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    sessions: int
+    turns_answered: int
+    turns_total: int
+    v2v_ms_p50: float | None
+    v2v_ms_p90: float | None
+    loop_lag_ms_p99: float | None
+    client_errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Every turn answered, and the slow tail within the limit."""
+        return (self.turns_answered == self.turns_total and self.v2v_ms_p90 is not None
+                and self.v2v_ms_p90 <= V2V_P90_LIMIT_MS)
+
+
+def sweep_point(sessions: int, clients: list[dict[str, Any]], turns: int, lag_p99: float | None) -> SweepPoint:
+    lat = [x for c in clients for x in answered(c["latency_ms"])]
+    return SweepPoint(sessions, len(lat), sessions * turns, _p50(lat),
+                      round(float(np.percentile(lat, 90)), 1) if lat else None, lag_p99,
+                      tuple(c["error"] for c in clients if c.get("error")))
+
+
+def capacity(points: list[SweepPoint]) -> int:
+    """The largest swept N that passes with every smaller swept N passing too (0: not even the first)."""
+    best = 0
+    for point in sorted(points, key=lambda p: p.sessions):
+        if not point.ok:
+            break
+        best = point.sessions
+    return best
+
+
+async def _over_check(models: Models, cap: int) -> Admission:
+    """With ``cap`` sessions held open on a server capped at ``cap``, what does one more client get?"""
+    cfg = load_config(None, overrides_for(cap, True))
+    async with serving(cfg, models) as port:
+        async def clients() -> Admission:
+            release = asyncio.Event()
+            ready = [asyncio.Event() for _ in range(cap)]
+            holders = [asyncio.create_task(hold(port, r, release)) for r in ready]
+            try:
+                await asyncio.wait_for(asyncio.gather(*(r.wait() for r in ready)), 60)
+                return await try_admission(port)
+            finally:
+                release.set()
+                await asyncio.gather(*holders, return_exceptions=True)
+        return await asyncio.to_thread(in_thread, clients)
+
+
+async def sweep_async(counts: list[int], over: bool) -> dict[str, Any]:
+    capped = has_setting(MAX_SESSIONS_KEY)
+    models = await load_models(load_config(None, overrides_for(max(counts), capped)))
+    pcm, truth = render_audio(LINES)
+    points: list[SweepPoint] = []
+    over_result: dict[str, Any] | None = None
+    try:
+        async with serving(load_config(None, overrides_for(1, capped)), models) as port:
+            # not counted: the first conversation after loading pays one-time costs (lazy setup, first ASR calls)
+            await asyncio.to_thread(clients_in_thread, port, 1, pcm, truth)
+        for n in counts:
+            async with serving(load_config(None, overrides_for(n, capped)), models) as port:
+                lag = LoopLagMonitor(LAG_INTERVAL_MS)
+                lag.start()
+                clients = await asyncio.to_thread(clients_in_thread, port, n, pcm, truth)
+                await lag.stop()
+            points.append(sweep_point(n, clients, len(truth), lag.summary().get("p99")))
+        cap = capacity(points)
+        if over and capped:
+            held = max(cap, 1)  # the cap is checked even where no count passed: admission does not depend on speed
+            admission = await _over_check(models, held)
+            over_result = {"max_sessions": held, "first_message": admission.first, "close_code": admission.close_code,
+                           "turned_away": admission.turned_away}
+    finally:
+        await models.aclose()
+    return {"turns_per_session": len(truth), "v2v_p90_limit_ms": V2V_P90_LIMIT_MS, "max_sessions_setting": capped,
+            "points": [dataclasses.asdict(p) | {"ok": p.ok} for p in points], "capacity": cap,
+            "over": over_result}
 
 
 def _p50(values: list[float]) -> float | None:
@@ -222,12 +248,57 @@ def _rounded(values: list[float | None]) -> list[float | None]:
     return [None if v is None else round(v, 1) for v in values]
 
 
-def main() -> None:
+def _print_sweep(result: dict[str, Any], over: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    table = Table(title=f"capacity sweep: {result['turns_per_session']} turns a session, "
+                        f"pass = every turn answered and v2v p90 ≤ {result['v2v_p90_limit_ms']:.0f} ms")
+    for col in ("sessions", "answered", "v2v p50 ms", "v2v p90 ms", "loop lag p99 ms", "pass"):
+        table.add_column(col, justify="right")
+    for p in result["points"]:
+        table.add_row(str(p["sessions"]), f"{p['turns_answered']}/{p['turns_total']}", _cell(p["v2v_ms_p50"]),
+                      _cell(p["v2v_ms_p90"]), _cell(p["loop_lag_ms_p99"]), "yes" if p["ok"] else "[red]no[/red]")
+    console.print(table)
+    console.print(f"capacity: {result['capacity']} concurrent sessions")
+    if not over:
+        return
+    check = result["over"]
+    if not result["max_sessions_setting"]:
+        console.print(f"over-capacity check skipped: this server has no {MAX_SESSIONS_KEY} (no busy reply yet)")
+    else:
+        verdict = "pass" if check["turned_away"] else "[red]FAIL[/red]"
+        console.print(f"over capacity ({check['max_sessions']} held + 1): first message {check['first_message']!r}, "
+                      f"close {check['close_code']}: {verdict}")
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=8, help="concurrent real-time sessions (default 8)")
-    args = parser.parse_args()
-    print(json.dumps(asyncio.run(main_async(args.sessions)), indent=2))
+    parser.add_argument("--sweep", metavar="N1,N2,...", help="capacity sweep over these session counts")
+    parser.add_argument("--over", action="store_true", help="with --sweep: one client over the capacity must be "
+                                                            "turned away (busy, close 1013)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="also write DIR/server_bench.json")
+    args = parser.parse_args(argv)
+    if args.over and not args.sweep:
+        parser.error("--over needs --sweep")
+    try:
+        counts = parse_sweep(args.sweep) if args.sweep else None
+    except ValueError as exc:
+        parser.error(str(exc))
+    result = asyncio.run(sweep_async(counts, args.over) if counts else main_async(args.sessions))
+    if counts:
+        _print_sweep(result, args.over)
+    print(json.dumps(result, indent=2))
+    if args.out:
+        atomic_write_json(args.out / "server_bench.json", result)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

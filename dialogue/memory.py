@@ -15,6 +15,8 @@ logger = logging.getLogger(__name__)
 
 SUMMARY_SHARE = 0.25
 """At most this share of the budget goes to the summary of folded turns."""
+FOLDED_KEPT = 256
+"""Folded turns the summary is drawn from: the oldest go, so a long session's memory and summarizing stay bounded."""
 
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 _WORD = re.compile(r"[A-Za-z']+")
@@ -149,6 +151,7 @@ class DialogueMemory:
             fold += 1
         if fold:
             self._folded.extend(self._recent[:fold])
+            del self._folded[:-FOLDED_KEPT]
             del self._recent[:fold]
             self._summary = self._summarize(summary_cap)
             logger.debug("folded %d turns; %d recent kept", fold, len(self._recent))

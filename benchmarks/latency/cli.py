@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from benchmarks.hog import cpu_hog
 from benchmarks.latency.bench import DEFAULT_CACHE, BenchOptions, run_suite, run_sweep
 from benchmarks.latency.compare import compare, load_summary
 from benchmarks.latency.report import overlap_table, turn_taking_table
@@ -19,8 +20,9 @@ whole turn's words missing from its transcript), whether backchannels and coughs
 whether it resumed after a false interruption, loop lag, CPU and peak RSS; all of it per scenario set (tune on
 the tune set, report the report set). Writes DIR/summary.json, DIR/turns.json, DIR/overlaps.json,
 DIR/waterfall.png, DIR/distribution.png and a self-contained DIR/report.html (plus compare.json/.png with
---compare, sweep.json/.png with --sweep, components.json/.png with --components). The scenario format is
-described in benchmarks/latency/scenario.py and README.md."""
+--compare, sweep.json/.png with --sweep, components.json/.png with --components). --hog N runs N busy processes
+beside the whole bench (a shared machine; compare its v2v with a quiet run's). The scenario format is described in
+benchmarks/latency/scenario.py and README.md."""
 
 
 def register(subparsers: Any) -> None:
@@ -50,6 +52,9 @@ def register(subparsers: Any) -> None:
                    help=f"where rendered scenarios are cached (default {DEFAULT_CACHE})")
     p.add_argument("--scenarios", type=Path, default=SCENARIO_DIR, metavar="DIR",
                    help="directory of scenario scripts (*.txt; default benchmarks/scenarios)")
+    p.add_argument("--hog", type=int, default=0, metavar="N",
+                   help="run N busy processes (one core each, same priority) beside the bench, as on a shared "
+                        "machine; compare with a quiet run by --compare (default 0)")
     p.set_defaults(func=main)
 
 
@@ -118,31 +123,42 @@ def main(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         console.print("bench: --repeat must be at least 1")
         return 2
+    if args.hog < 0:
+        console.print("bench: --hog must be 0 or more")
+        return 2
     opts = BenchOptions(suite=args.suite, split=args.split, out=args.out, config=args.config, sets=tuple(args.sets),
                         repeat=args.repeat, pace=args.pace, camera=args.camera == "on", compare_to=args.compare,
                         cache_dir=args.cache,
                         scenario_dir=args.scenarios)
+    if args.hog:
+        say(f"running beside {args.hog} CPU hog process(es)")
     try:
-        if args.components:
-            from benchmarks.latency.components import run_components
-
-            results = run_components(args.out, say)
-            for name, value in results.items():
-                console.print(f"{name}: {value}")
-        elif args.sweep:
-            key, values = _parse_sweep(args.sweep)
-            for p in run_sweep(opts, key, values, say):
-                console.print(f"{key}={p['value']}: v2v p50 {_fmt(p['v2v_p50_ms'])} ms, cut-ins {p['cut_ins']}, "
-                              f"unanswered {p['unanswered']}, lost words {p['lost_words']}")
-        else:
-            if args.compare:
-                load_summary(args.compare)  # fail before the long run, not after it
-            summary = run_suite(opts, say)
-            _print_summary(console, summary)
-            if args.compare:
-                _print_compare(console, compare(summary, load_summary(args.compare)))
+        with cpu_hog(args.hog):
+            return _run(args, opts, console, say)
     except (ScenarioError, FileNotFoundError, ValueError) as exc:
         say(f"bench: {exc}")
         return 2
+
+
+def _run(args: argparse.Namespace, opts: BenchOptions, console: Any, say: Any) -> int:
+    """The chosen run; raises ScenarioError, FileNotFoundError or ValueError for a one-line error."""
+    if args.components:
+        from benchmarks.latency.components import run_components
+
+        results = run_components(args.out, say)
+        for name, value in results.items():
+            console.print(f"{name}: {value}")
+    elif args.sweep:
+        key, values = _parse_sweep(args.sweep)
+        for p in run_sweep(opts, key, values, say):
+            console.print(f"{key}={p['value']}: v2v p50 {_fmt(p['v2v_p50_ms'])} ms, cut-ins {p['cut_ins']}, "
+                          f"unanswered {p['unanswered']}, lost words {p['lost_words']}")
+    else:
+        if args.compare:
+            load_summary(args.compare)  # fail before the long run, not after it
+        summary = run_suite(opts, say)
+        _print_summary(console, summary)
+        if args.compare:
+            _print_compare(console, compare(summary, load_summary(args.compare)))
     console.print(f"wrote {args.out / 'report.html'}")
     return 0

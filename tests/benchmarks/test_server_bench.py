@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.server_bench import (MAX_SESSIONS_KEY, SweepPoint, capacity, has_max_sessions, overrides_for,
-                                     parse_sweep, sweep_point)
+from benchmarks.server_bench import MAX_SESSIONS_KEY, SweepPoint, capacity, overrides_for, parse_sweep, sweep_point
 
 
 def test_sweep_counts_are_distinct_and_ascending() -> None:
@@ -48,4 +47,3 @@ def test_capacity_is_the_largest_count_before_the_first_failure() -> None:
 def test_the_server_is_told_to_admit_every_swept_session() -> None:
     assert overrides_for(6, capped=True) == ["output.terminal=false", f"{MAX_SESSIONS_KEY}=6"]
     assert overrides_for(6, capped=False) == ["output.terminal=false"]
-    assert isinstance(has_max_sessions(), bool)

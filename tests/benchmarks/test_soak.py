@@ -1,11 +1,17 @@
-"""The server soak's figures: RSS slope by least squares, flat counts, the targets, and the server command."""
+"""The server soak: RSS slope by least squares, flat counts, the targets, the server command, the clients' phases."""
 from __future__ import annotations
 
+import asyncio
+import random
 import sys
+import time
 
+import numpy as np
 import pytest
 
-from benchmarks.soak import FLAT_SLACK, Sample, flat, server_command, slope_per_hour, summarize, verdicts
+from benchmarks import soak
+from benchmarks.soak import (FLAT_SLACK, ClientLog, Phases, Sample, client, flat, server_command, slope_per_hour,
+                             summarize, verdicts)
 
 
 def test_the_slope_is_least_squares_per_hour() -> None:
@@ -47,3 +53,38 @@ def test_the_server_runs_as_humansense_serve_or_under_the_heap_tracer() -> None:
     assert cmd[:3] == [sys.executable, "-m", "agent.cli"]
     assert cmd[3:] == ["serve", "--host", "127.0.0.1", "--port", "8123", "--set", "server.max_sessions=4"]
     assert server_command(8123, [], trace=True)[1:4] == ["-m", "benchmarks.memgrowth", "serve"]
+
+
+def test_clients_warm_up_wait_at_the_idle_mark_then_converse_until_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def fake_conversation(port: int, pcm: object, truth: object) -> dict[str, object]:
+        await asyncio.sleep(0.005)
+        return {"latency_ms": [450.0, None], "gaps": [], "transcripts": 1}
+
+    monkeypatch.setattr(soak, "conversation", fake_conversation)
+    monkeypatch.setattr(soak, "STAGGER_S", 0.0)
+    monkeypatch.setattr(soak, "PAUSE_S", (0.0, 0.0))
+
+    async def run() -> tuple[list[int], list[ClientLog]]:
+        phases, soak_end, logs = Phases(2), [float("inf")], [ClientLog(), ClientLog()]
+        pcm = np.zeros(0, np.int16)
+        tasks = [asyncio.create_task(client(0, pcm, [], log, random.Random(i), 2, phases, soak_end))
+                 for i, log in enumerate(logs)]
+        await phases.all_warm.wait()
+        await asyncio.sleep(0.05)  # nobody converses while the server is measured idle
+        at_mark = [log.conversations for log in logs]
+        soak_end[0] = time.monotonic() + 0.1
+        phases.resume.set()
+        await asyncio.gather(*tasks)
+        return at_mark, logs
+
+    at_mark, logs = asyncio.run(run())
+    assert at_mark == [2, 2]
+    for log in logs:
+        assert log.conversations > 2 and log.turns == 2 * log.conversations and log.answered == log.conversations
+        assert log.errors == []
+
+
+def test_a_failed_conversation_is_logged_as_an_error_with_its_turns_unanswered() -> None:
+    log = ClientLog()
+    log.add({"latency_ms": [None, None], "gaps": [], "transcripts": 0, "error": "ConnectionError: expected hello"})
+    assert (log.conversations, log.turns, log.answered, log.errors) == (1, 2, 0, ["ConnectionError: expected hello"])
