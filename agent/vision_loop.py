@@ -33,15 +33,12 @@ class VisionLoop:
         self.degraded = degraded
         self.deciding = deciding
         self.shed = False  # the CPU cannot keep up: face analysis is the first work to go
-        self.faces: FaceAnalyzer | None = None  # built off the loop when the session starts, dropped when it ends
+        self.faces: FaceAnalyzer | None = None  # built off the loop at the first frame, dropped when the session ends
         self.keyframes = KeyframeSelector(config.context)
         self._next_t = 0.0
 
     async def run(self, frames: asyncio.Queue[VideoFrame | None], activity: Activity) -> None:
         """Until the end marker (None); each frame's hold on ``activity`` is released once it is handled."""
-        config = self.config
-        if config.vision.enabled:
-            self.faces = await asyncio.to_thread(FaceAnalyzer, config.vision, config.face, config.expression)
         try:
             while (frame := await frames.get()) is not None:
                 try:
@@ -55,7 +52,7 @@ class VisionLoop:
             self.faces = None  # its model files close now, not whenever the session is collected
 
     async def _see(self, frame: VideoFrame) -> None:
-        if self.faces is None or frame.t < self._next_t:
+        if not self.config.vision.enabled or frame.t < self._next_t:
             return
         if self.deciding():  # the answer's critical path (ASR, end of turn, brain, TTS) has the CPU first
             self.metrics.count("video_frames_deferred")
@@ -64,6 +61,9 @@ class VisionLoop:
             self.metrics.count("video_frames_shed")
             return
         self._next_t = frame.t + 1.0 / self.config.vision.sample_fps
+        if self.faces is None:  # at the first frame, off the loop: an audio-only source never pays for it
+            config = self.config
+            self.faces = await asyncio.to_thread(FaceAnalyzer, config.vision, config.face, config.expression)
         t0 = time.perf_counter()
         cue = await self.models.run("vision", self.faces.analyze, frame.image, frame.t)
         self.metrics.stage("face", (time.perf_counter() - t0) * 1000)

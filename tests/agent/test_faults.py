@@ -25,7 +25,7 @@ from tests.agent.faults import KINDS, LANES, Fault, FaultyBrain, FaultyPlayer, F
 pytestmark = pytest.mark.slow
 
 SETTINGS = ["session.source_stall_s=1.0", "brain.timeout_s=1.0"]
-HANG_TIMEOUT_S = 2.0
+HANG_TIMEOUT_S = 1.2
 """The lane timeout while a lane hangs; other cases keep the default, so a slow machine is not taken for a hang."""
 ENDS_THE_SESSION = {("player", "raise"), ("player", "timeout"), ("player", "hang"), ("source", "raise"),
                     ("source", "timeout"), ("source", "hang")}
@@ -37,7 +37,7 @@ BOUND_S = 30.0
 def conversations(tmp_path_factory):
     """The same two turns with a face video (for the vision lane) and as audio only (faster, for the rest)."""
     folder = tmp_path_factory.mktemp("faults")
-    lines = [Line("I had a really rough day at work today.", 5.0), Line("Can you help me feel better?", 2.0)]
+    lines = [Line("I had a really rough day at work today.", 3.0), Line("Can you help me feel better?", 1.5)]
     render_conversation(lines, folder / "talk.mkv", face=data.astronaut())
     render_conversation(lines, folder / "talk.wav")
     return folder

@@ -367,8 +367,8 @@ def test_connect_disconnect_cycles_leave_threads_and_descriptors_flat(models):
 
     async def scenario():
         async with serving(models, limits=LIMITS) as (server, _, port):
-            for i in range(10):  # warm up: executor threads, lazily loaded parts
-                await cycle(port, i)
+            for at in range(0, 3 * AT_ONCE, AT_ONCE):  # warm up, as concurrently as measured: pool threads, lazy parts
+                await asyncio.gather(*(cycle(port, i) for i in range(at, at + AT_ONCE)))
             await settled(server)
             gc.collect()  # a finished session is freed by the cycle collector, its model files with it
             threads, fds = me.num_threads(), me.num_fds()
