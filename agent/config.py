@@ -56,7 +56,7 @@ _HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")
 
 @dataclass(frozen=True)
 class ServerSettings:
-    max_sessions: int = field(default=3, metadata=_m("conversations at once; the next client gets a \"busy\" message and close code 1013", min=1, max=1000))
+    max_sessions: int = field(default=2, metadata=_m("conversations at once (2 keeps voice-to-voice p90 near 1.5 s on 2 cores: README, Capacity); the next client gets a \"busy\" message and close code 1013", min=1, max=1000))
     allowed_hosts: tuple[str, ...] = field(default=(), metadata=_m("Host names accepted besides the bound address (and localhost, 127.0.0.1, [::1] on loopback), e.g. a reverse proxy's name; any other Host gets HTTP 403 (defeats DNS rebinding)"))
     max_message_bytes: int = field(default=256 * 1024, metadata=_m("largest WebSocket message; a bigger one closes the connection with 1009", min=2048, max=16 * 1024 * 1024))
     idle_timeout_s: float = field(default=20.0, metadata=_m("a client that sends nothing for this long is closed with 1008", min=1.0, max=3600.0))

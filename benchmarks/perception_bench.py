@@ -173,11 +173,10 @@ def bench_soak(media: Path, minutes: float, out: Path | None, trace_malloc: bool
     from agent.session import Session
     from agent.sources.media_file import probe
     from benchmarks import memgrowth
-    from benchmarks.knobs import has_setting
 
     duration = probe(media).duration_s or 30.0
     # traced, model calls run several times slower: a hung-lane limit made for real time would cut them off
-    slow = [f"{LANE_TIMEOUT_KEY}={TRACED_LANE_TIMEOUT_S:g}"] if trace_malloc and has_setting(LANE_TIMEOUT_KEY) else []
+    slow = [f"{LANE_TIMEOUT_KEY}={TRACED_LANE_TIMEOUT_S:g}"] if trace_malloc else []
     cfg = load_config(None, slow + (overrides or []))
     from_loop = warm_loops(cfg.context.window_s, duration + 0.1)
     loops = max(from_loop + 2 if trace_malloc else 2, int(minutes * 60 / duration + 0.5))

@@ -43,7 +43,6 @@ from agent.server import CompanionServer
 from agent.session import Session
 from agent.sinks.players import TimelinePlayer
 from agent.synth import Utterance, render_audio
-from benchmarks.knobs import has_setting
 from benchmarks.ws_clients import (FRAME, LINES, Admission, answered, clients_in_thread, end_frames, hold, in_thread,
                                    pairs, try_admission)
 
@@ -84,9 +83,9 @@ async def replay_run(models: Models, pcm: np.ndarray, truth: list[Utterance]) ->
 
 
 # ---- the server's admission cap (an older server has no server.max_sessions: it admits everyone) -------------
-def overrides_for(sessions: int, capped: bool) -> list[str]:
+def overrides_for(sessions: int) -> list[str]:
     """Config overrides for a server that must admit ``sessions`` at once."""
-    return ["output.terminal=false"] + ([f"{MAX_SESSIONS_KEY}={sessions}"] if capped else [])
+    return ["output.terminal=false", f"{MAX_SESSIONS_KEY}={sessions}"]
 
 
 async def load_models(cfg: Config) -> Models:
@@ -109,7 +108,7 @@ async def serving(cfg: Config, models: Models) -> AsyncIterator[int]:
 
 # ---- (a) and (b) -----------------------------------------------------------------------------------------------
 async def main_async(sessions: int) -> dict[str, Any]:
-    cfg = load_config(None, overrides_for(sessions, has_setting(MAX_SESSIONS_KEY)))
+    cfg = load_config(None, overrides_for(sessions))
     models = await load_models(cfg)
     pcm, truth = render_audio(LINES)
     try:
@@ -195,7 +194,7 @@ def capacity(points: list[SweepPoint]) -> int:
 
 async def _over_check(models: Models, cap: int) -> Admission:
     """With ``cap`` sessions held open on a server capped at ``cap``, what does one more client get?"""
-    cfg = load_config(None, overrides_for(cap, True))
+    cfg = load_config(None, overrides_for(cap))
     async with serving(cfg, models) as port:
         async def clients() -> Admission:
             release = asyncio.Event()
@@ -211,31 +210,30 @@ async def _over_check(models: Models, cap: int) -> Admission:
 
 
 async def sweep_async(counts: list[int], over: bool) -> dict[str, Any]:
-    capped = has_setting(MAX_SESSIONS_KEY)
-    models = await load_models(load_config(None, overrides_for(max(counts), capped)))
+    models = await load_models(load_config(None, overrides_for(max(counts))))
     pcm, truth = render_audio(LINES)
     points: list[SweepPoint] = []
     over_result: dict[str, Any] | None = None
     try:
-        async with serving(load_config(None, overrides_for(1, capped)), models) as port:
+        async with serving(load_config(None, overrides_for(1)), models) as port:
             # not counted: the first conversation after loading pays one-time costs (lazy setup, first ASR calls)
             await asyncio.to_thread(clients_in_thread, port, 1, pcm, truth)
         for n in counts:
-            async with serving(load_config(None, overrides_for(n, capped)), models) as port:
+            async with serving(load_config(None, overrides_for(n)), models) as port:
                 lag = LoopLagMonitor(LAG_INTERVAL_MS)
                 lag.start()
                 clients = await asyncio.to_thread(clients_in_thread, port, n, pcm, truth)
                 await lag.stop()
             points.append(sweep_point(n, clients, len(truth), lag.summary().get("p99")))
         cap = capacity(points)
-        if over and capped:
+        if over:
             held = max(cap, 1)  # the cap is checked even where no count passed: admission does not depend on speed
             admission = await _over_check(models, held)
             over_result = {"max_sessions": held, "first_message": admission.first, "close_code": admission.close_code,
                            "turned_away": admission.turned_away}
     finally:
         await models.aclose()
-    return {"turns_per_session": len(truth), "v2v_p90_limit_ms": V2V_P90_LIMIT_MS, "max_sessions_setting": capped,
+    return {"turns_per_session": len(truth), "v2v_p90_limit_ms": V2V_P90_LIMIT_MS,
             "points": [dataclasses.asdict(p) | {"ok": p.ok} for p in points], "capacity": cap,
             "over": over_result}
 
@@ -265,12 +263,9 @@ def _print_sweep(result: dict[str, Any], over: bool) -> None:
     if not over:
         return
     check = result["over"]
-    if not result["max_sessions_setting"]:
-        console.print(f"over-capacity check skipped: this server has no {MAX_SESSIONS_KEY} (no busy reply yet)")
-    else:
-        verdict = "pass" if check["turned_away"] else "[red]FAIL[/red]"
-        console.print(f"over capacity ({check['max_sessions']} held + 1): first message {check['first_message']!r}, "
-                      f"close {check['close_code']}: {verdict}")
+    verdict = "pass" if check["turned_away"] else "[red]FAIL[/red]"
+    console.print(f"over capacity ({check['max_sessions']} held + 1): first message {check['first_message']!r}, "
+                  f"close {check['close_code']}: {verdict}")
 
 
 def _cell(value: float | None) -> str:

@@ -43,8 +43,7 @@ import psutil
 from agent.files import atomic_write_json
 from agent.synth import Utterance, render_audio
 from benchmarks import memgrowth
-from benchmarks.knobs import has_setting
-from benchmarks.server_bench import MAX_SESSIONS_KEY, overrides_for
+from benchmarks.server_bench import overrides_for
 from benchmarks.ws_clients import LINES, answered, conversation
 
 RSS_GROWTH_LIMIT_MB = 30.0
@@ -235,7 +234,7 @@ def run_soak(opts: SoakOptions) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     snapshots = work / "heap"
     port = free_port()
-    sets = overrides_for(opts.clients, has_setting(MAX_SESSIONS_KEY))
+    sets = overrides_for(opts.clients)
     env = dict(os.environ, **{memgrowth.SNAPSHOT_DIR_ENV: str(snapshots)})
     log = work / "server.log"
     with open(log, "wb") as handle:

@@ -45,5 +45,4 @@ def test_capacity_is_the_largest_count_before_the_first_failure() -> None:
 
 
 def test_the_server_is_told_to_admit_every_swept_session() -> None:
-    assert overrides_for(6, capped=True) == ["output.terminal=false", f"{MAX_SESSIONS_KEY}=6"]
-    assert overrides_for(6, capped=False) == ["output.terminal=false"]
+    assert overrides_for(6) == ["output.terminal=false", f"{MAX_SESSIONS_KEY}=6"]
