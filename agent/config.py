@@ -43,6 +43,8 @@ class SessionSettings:
     source_stall_s: float = field(default=10.0, metadata=_m("a media file that yields nothing for this long (a stuck decoder) ends the session with an error", min=0.1))
     shed_video_ms: int = field(default=150, metadata=_m("audio handled this late (the CPU cannot keep up) sheds face analysis first", min=1))
     shed_speculation_ms: int = field(default=400, metadata=_m("audio handled this late also sheds speculative answers and incremental transcription (answers are then prepared at the end of the turn)", min=1))
+    shed_video_cpu_wait: float = field(default=0.5, metadata=_m("CPU wait (this process's threads kept waiting for a core, on average over 2 s: another process takes the machine) that sheds face analysis; a quiet machine stays near 0.1", min=0.05))
+    shed_speculation_cpu_wait: float = field(default=1.0, metadata=_m("CPU wait that also sheds speculative answers and incremental transcription", min=0.05))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from agent.bus import EventBus, Observer
 from agent.clock import Clock, MediaClock, WallClock
 from agent.config import Config
 from agent.context import RollingContext
+from agent.cpu_wait import CpuWait
 from agent.events import EventKind
 from agent.listener import Listener
 from agent.metrics import LoopLagMonitor, Metrics
@@ -78,7 +79,10 @@ class Session:
                                  deciding=lambda: self.turn_taker.agent_state in ("preparing", "committed"))
         self.answers = Answers(config, models, self.clock, self.player, self.metrics, self.activity, self.context,
                                self.fusion, self.listener, self.publish, self.add_cue, self._feed, self.supervisor)
-        self.shedder = LoadShedder(config.session.shed_video_ms, config.session.shed_speculation_ms)
+        settings = config.session
+        self.shedder = LoadShedder(settings.shed_video_ms, settings.shed_speculation_ms, settings.shed_video_cpu_wait,
+                                   settings.shed_speculation_cpu_wait)
+        self.cpu_wait = CpuWait()
         self._stop = asyncio.Event()
 
     # ---- public API -------------------------------------------------------------------------------------------
@@ -141,22 +145,24 @@ class Session:
                     self._feed(fact)
                 end = chunk.t + chunk.duration
                 if not self.fast:
-                    self._shed(end, (self.clock.now() - end) * 1000)
+                    self._shed(end, late_ms=(self.clock.now() - end) * 1000)
                 self.answers.listening(self.turn_taker.turn_start, self.turn_taker.user_speaking, end)
             finally:
                 self.activity.release()
         for fact in self.listener.flush(self.pump.media_end, self.clock.now()):
             self._feed(fact)
 
-    def _shed(self, t: float, late_ms: float) -> None:
-        level = self.shedder.update(t, late_ms)
+    def _shed(self, t: float, late_ms: float | None = None, cpu_wait: float | None = None) -> None:
+        level = self.shedder.update(t, late_ms, cpu_wait)
         if level is None:
             return
         self.vision.shed = level >= shedding.NO_VIDEO
         self.answers.shed = level >= shedding.NO_SPECULATION
         self.metrics.count(f"load_shedding_{shedding.LEVEL_NAMES[level].replace(' ', '_')}")
-        logger.warning("audio handled %.0f ms late: load shedding now %s", late_ms, shedding.LEVEL_NAMES[level])
-        self.publish(EventKind.LOAD_SHEDDING, {"level": level, "state": shedding.LEVEL_NAMES[level], "late_ms": late_ms})
+        late, wait = self.shedder.late_ms, self.shedder.wait
+        logger.warning("audio %.0f ms late, CPU wait %.2f: load shedding now %s", late, wait, shedding.LEVEL_NAMES[level])
+        self.publish(EventKind.LOAD_SHEDDING, {"level": level, "state": shedding.LEVEL_NAMES[level], "late_ms": late,
+                                               "cpu_wait": wait})
 
     def add_cue(self, cue: FaceCue | VoiceCue | TextCue) -> None:
         self.publish(_CUE_KINDS[type(cue)], cue, t=cue.t)
@@ -209,6 +215,8 @@ class Session:
         while True:
             await self.clock.sleep_until(self.clock.now() + 0.25)
             self.metrics.sample_rss()
+            if not self.fast:
+                self._shed(self.clock.now(), cpu_wait=self.cpu_wait.sample())
             self._tick()
 
     def _tick(self) -> None:

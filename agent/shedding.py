@@ -1,10 +1,12 @@
-"""Load shedding: how much optional work to drop, from how late the audio is handled (pure, clock-free).
+"""Load shedding: how much optional work to drop when the CPU cannot keep up (pure, clock-free).
 
-When the CPU cannot keep up, hearing the user must not fall behind. Work goes in a stated
-order: face analysis first (level 1), then speculative answers and incremental
-transcription (level 2; answers are then prepared once the turn has ended). The level
-rises as soon as the audio is handled late by a threshold, and falls one step only after
-``recover_s`` of audio handled well inside it (half the threshold), so it does not flap.
+Two signals say so: audio handled late (the user is not being heard in time), and CPU wait,
+the average number of this process's threads kept waiting for a core (another process takes
+the machine; smoothed over ``smooth_s``, since our own bursts make short spikes). Work goes in
+a stated order: face analysis first (level 1), then speculative answers and incremental
+transcription (level 2; answers are then prepared once the turn has ended). The level rises as
+soon as a signal crosses a threshold, and falls one step only after ``recover_s`` with both well
+inside it (half the threshold), so it does not flap.
 """
 from __future__ import annotations
 
@@ -18,18 +20,34 @@ LEVEL_NAMES = {NORMAL: "normal", NO_VIDEO: "video shed", NO_SPECULATION: "video 
 class LoadShedder:
     video_ms: float
     speculation_ms: float
-    recover_s: float = 1.0
+    video_wait: float
+    speculation_wait: float
+    smooth_s: float = 2.0
+    recover_s: float = 5.0  # shedding video is what frees the CPU: come back slowly, or it flaps
     level: int = NORMAL
+    late_ms: float = 0.0
+    wait: float = 0.0  # smoothed CPU wait
     _calm_since: float | None = None
+    _wait_t: float | None = None
 
-    def update(self, t: float, late_ms: float) -> int | None:
-        """Audio chunk ending at ``t`` was handled ``late_ms`` after it was recorded; returns the new level if it changed."""
-        wanted = NO_SPECULATION if late_ms >= self.speculation_ms else NO_VIDEO if late_ms >= self.video_ms else NORMAL
+    def update(self, t: float, late_ms: float | None = None, cpu_wait: float | None = None) -> int | None:
+        """At ``t``: audio was handled ``late_ms`` late, and/or ``cpu_wait`` threads waited on average since the last
+        reading; returns the new level if it changed."""
+        if late_ms is not None:
+            self.late_ms = late_ms
+        if cpu_wait is not None:
+            if self._wait_t is not None:  # the first reading only starts the clock: its span is unknown
+                self.wait += min(1.0, max(0.0, t - self._wait_t) / self.smooth_s) * (cpu_wait - self.wait)
+            self._wait_t = t
+        wanted = max(self._wanted(self.late_ms, self.video_ms, self.speculation_ms),
+                     self._wanted(self.wait, self.video_wait, self.speculation_wait))
         if wanted > self.level:
             self.level, self._calm_since = wanted, None
             return wanted
-        calm = late_ms < (self.video_ms if self.level == NO_VIDEO else self.speculation_ms) / 2
-        if self.level == NORMAL or not calm:
+        at = {NO_VIDEO: 0, NO_SPECULATION: 1}.get(self.level)
+        calm = at is not None and (self.late_ms < (self.video_ms, self.speculation_ms)[at] / 2
+                                   and self.wait < (self.video_wait, self.speculation_wait)[at] / 2)
+        if not calm:
             self._calm_since = None
             return None
         if self._calm_since is None:
@@ -39,3 +57,7 @@ class LoadShedder:
             self.level, self._calm_since = self.level - 1, None
             return self.level
         return None
+
+    @staticmethod
+    def _wanted(value: float, video: float, speculation: float) -> int:
+        return NO_SPECULATION if value >= speculation else NO_VIDEO if value >= video else NORMAL

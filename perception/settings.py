@@ -32,7 +32,7 @@ class AsrSettings:
     compute_type: str = field(default="int8", metadata=_m("CTranslate2 compute type (int8, int8_float16, float16, float32, …)"))
     beam_size: int = field(default=1, metadata=_m("beam width; 1 is greedy and fastest", min=1, max=10))
     language: str = field(default="en", metadata=_m("language code passed to the recognizer"))
-    cpu_threads: int = field(default=2, metadata=_m("CTranslate2 intra-op threads on CPU", min=1))
+    cpu_threads: int = field(default=1, metadata=_m("CTranslate2 intra-op threads on CPU (one: about as fast on 2 cores, and its OpenMP threads stall each other when another process takes a core)", min=1))
     pad_s: float = field(default=2.0, metadata=_m("whisper-ct2: seconds of silence after the audio in the window (shorter decodes faster; too little makes Whisper loop)", min=0.0, max=30.0))
     tokens_per_s: float = field(default=8.0, metadata=_m("whisper-ct2: decoded tokens allowed per second of audio, plus 16 (English speech runs ~4 tokens/s); a decode that hits it is degenerate", min=1.0))
     compression_ratio_max: float = field(default=2.4, metadata=_m("whisper-ct2: text that zlib compresses more than this is a loop, so the call is retried on the full 30 s window", min=1.0))

@@ -62,4 +62,5 @@ class TerminalView:
         elif kind is EventKind.SESSION_FAILED and isinstance(data, dict):
             self.console.print(f"{t} [red bold]session failed[/red bold]: {data.get('reason')}")
         elif kind is EventKind.LOAD_SHEDDING and isinstance(data, dict):
-            self.console.print(f"{t} [yellow]CPU behind by {data.get('late_ms', 0):.0f} ms[/yellow]: {data.get('state')}")
+            self.console.print(f"{t} [yellow]CPU busy (audio {data.get('late_ms', 0):.0f} ms late, "
+                               f"{data.get('cpu_wait', 0):.1f} threads waiting)[/yellow]: {data.get('state')}")
