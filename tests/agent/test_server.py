@@ -223,7 +223,7 @@ def test_oversized_message_closes_with_1009(models):
 
 def test_flooding_and_faster_than_real_time_clients_are_closed_with_1008_others_go_on(models):
     async def scenario():
-        async with running(models) as port:
+        async with running(models, limits=ServerLimits(max_sessions=3)) as port:
             async with connect(f"ws://127.0.0.1:{port}/ws") as flood, \
                     connect(f"ws://127.0.0.1:{port}/ws") as rush, \
                     connect(f"ws://127.0.0.1:{port}/ws") as good:
