@@ -27,6 +27,7 @@ class EventBus:
         for observer in tuple(self._observers):
             try:
                 observer(event)
-            except Exception:  # an observer's failure must not stop the session
-                logger.exception("observer %r failed on %s", observer, kind)
+            except Exception as exc:  # an observer's failure must not stop the session
+                logger.error("observer %r failed on %s: %s: %s", observer, kind.value, type(exc).__name__, exc)
+                logger.debug("observer failure", exc_info=exc)
         return event

@@ -60,7 +60,8 @@ class Supervisor:
         if critical or isinstance(exc, SessionFailure):
             explained = isinstance(exc, (SessionFailure, SourceError))  # their message is the whole story
             reason = f"{task.get_name()}: {exc}" if explained else f"{task.get_name()}: {one_line(exc)}"
-            logger.error("%s", reason, exc_info=None if explained else exc)
+            logger.error("%s", reason)
+            logger.debug("%s failed", task.get_name(), exc_info=exc)  # tracebacks are for -vv, not for users
             self.fail(reason)
         else:
             self.degraded(task.get_name(), exc)
@@ -78,7 +79,8 @@ class Supervisor:
             logger.debug("%s failed again: %s", place, one_line(exc))
             return
         self._noted.add(place)
-        logger.warning("%s failed; going on without it: %s", place, one_line(exc), exc_info=exc)
+        logger.warning("%s failed; going on without it: %s", place, one_line(exc))
+        logger.debug("%s failed", place, exc_info=exc)
         self._publish(EventKind.ERROR, {"where": place, "message": one_line(exc)})
 
     async def close(self) -> list[str]:

@@ -199,7 +199,8 @@ class LlmBrain:
                     if not _fields(delta) & said:
                         yield delta
         except Exception as exc:  # the last resort must not take the turn down either
-            logger.exception("fallback brain %s failed", self.fallback.name)
+            logger.error("fallback brain %s failed: %s: %s", self.fallback.name, type(exc).__name__, exc)
+            logger.debug("fallback brain failure", exc_info=exc)
             yield BrainDelta(note=f"error: fallback {self.fallback.name} failed: {type(exc).__name__}: {exc}")
 
     def _skip_note(self, admission: Admission) -> str:
