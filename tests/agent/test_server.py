@@ -87,6 +87,15 @@ async def expect(ws, kind, timeout=5.0):
                 return data
 
 
+async def each_gets_its_error(ws, cases):
+    """Each bad message is answered by an error of its code, in one short line (never an echo of the input)."""
+    for message, code in cases:
+        await ws.send(message)
+        error = await expect(ws, "error")
+        assert error["code"] == code, (message[:30], error)
+        assert 0 < len(error["message"]) < 300 and "\n" not in error["message"]
+
+
 async def closed_with(ws, timeout=10.0):
     with pytest.raises(ConnectionClosed) as info:
         async with asyncio.timeout(timeout):
@@ -197,11 +206,7 @@ def test_bad_messages_get_an_error_and_the_session_goes_on(models):
         async with running(models) as port:
             async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
                 await expect(ws, "hello", 30)
-                for message, code in cases:
-                    await ws.send(message)
-                    error = await expect(ws, "error")
-                    assert error["code"] == code, (message[:20], error)
-                    assert error["message"]
+                await each_gets_its_error(ws, cases)
                 await ws.send(b"\x02" + jpeg.tobytes())
                 await ws.send(audio_frame(np.zeros(640, np.int16)))
                 await ws.send(json.dumps({"type": "settings", "speed": 1.25, "voice": "heart"}))
@@ -443,11 +448,7 @@ def test_deep_json_and_huge_numbers_get_bad_json_and_the_connection_stays_open(m
         async with running(models) as port:
             async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
                 await expect(ws, "hello", 30)
-                for message, code in cases:
-                    await ws.send(message)
-                    error = await expect(ws, "error")
-                    assert error["code"] == code, (message[:30], error)
-                    assert 0 < len(error["message"]) < 300 and "\n" not in error["message"]  # never an echo
+                await each_gets_its_error(ws, cases)
                 for ping_id in ["[" * 40 + "{" * 20, 2 ** 53, -1.5, None, "é" * 64]:  # brackets in a string are text
                     await ws.send(json.dumps({"type": "ping", "id": ping_id}))
                     assert (await expect(ws, "pong"))["id"] == ping_id

@@ -82,9 +82,11 @@ def _answered(path: Path, name: str) -> dict[int, str]:
     return {i: e["questions"][name] for i, e in enumerate(json.loads(path.read_text())) if e["questions"].get(name)}
 
 
-def test_kill_9_mid_run_loses_nothing_and_resumes(minidata, tmp_path: Path) -> None:
+def _eval_many(minidata, tmp_path: Path, n: int) -> tuple[list[str], Path]:
+    """An `eval` command over ``n`` copies of one item against an OpenAI-style endpoint (add ``--endpoint``), and
+    its results file."""
     items = []
-    for i in range(40):
+    for i in range(n):
         element = copy.deepcopy(minidata.vqa_items[1])
         element["questions"]["question"] = f"Question {i}"
         items.append(element)
@@ -94,6 +96,11 @@ def test_kill_9_mid_run_loses_nothing_and_resumes(minidata, tmp_path: Path) -> N
     cmd = [sys.executable, "-m", "benchmarks.humansense", "eval", "--data", str(data), "--data-root",
            str(minidata.root), "--out", str(res), "--cache-dir", str(tmp_path / "cache"), "--quiet",
            "--backend", "openai", "--model", "tiny", "--name", "omni", "--concurrency", "2"]
+    return cmd, res
+
+
+def test_kill_9_mid_run_loses_nothing_and_resumes(minidata, tmp_path: Path) -> None:
+    cmd, res = _eval_many(minidata, tmp_path, 40)
     with ChatServer(delay_s=0.05) as server:
         proc = subprocess.Popen(cmd + ["--endpoint", server.base_url], cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
@@ -201,17 +208,7 @@ def test_report_errors_name_the_scores_file(tmp_path: Path, capsys, content, pro
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_stop_signal_mid_run_exits_with_its_code_keeping_every_answer(minidata, tmp_path: Path, sig, code) -> None:
-    items = []
-    for i in range(30):
-        element = copy.deepcopy(minidata.vqa_items[1])
-        element["questions"]["question"] = f"Question {i}"
-        items.append(element)
-    data = tmp_path / "many.json"
-    data.write_text(json.dumps(items))
-    res = tmp_path / "res.json"
-    cmd = [sys.executable, "-m", "benchmarks.humansense", "eval", "--data", str(data), "--data-root",
-           str(minidata.root), "--out", str(res), "--cache-dir", str(tmp_path / "cache"), "--quiet",
-           "--backend", "openai", "--model", "tiny", "--name", "omni", "--concurrency", "2"]
+    cmd, res = _eval_many(minidata, tmp_path, 30)
     with ChatServer(delay_s=0.2) as server:
         proc = subprocess.Popen(cmd + ["--endpoint", server.base_url], cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
