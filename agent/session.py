@@ -160,7 +160,7 @@ class Session:
         self.answers.shed = level >= shedding.NO_SPECULATION
         self.metrics.count(f"load_shedding_{shedding.LEVEL_NAMES[level].replace(' ', '_')}")
         late, wait = self.shedder.late_ms, self.shedder.wait
-        logger.warning("audio %.0f ms late, CPU wait %.2f: load shedding now %s", late, wait, shedding.LEVEL_NAMES[level])
+        logger.info("audio %.0f ms late, CPU wait %.2f: load shedding now %s", late, wait, shedding.LEVEL_NAMES[level])
         self.publish(EventKind.LOAD_SHEDDING, {"level": level, "state": shedding.LEVEL_NAMES[level], "late_ms": late,
                                                "cpu_wait": wait})
 
