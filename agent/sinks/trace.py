@@ -47,9 +47,7 @@ class TraceWriter:
 
     def flush(self) -> None:
         """Hand the buffered lines to the OS (they survive a kill; no fsync, which could stall the loop)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._cancel_timer()
         if not self._handle.closed:
             self._handle.flush()
         self._flushed_at = time.monotonic()
@@ -62,8 +60,11 @@ class TraceWriter:
         return self.path
 
     def abort(self) -> None:
+        self._cancel_timer()
+        if not self._handle.closed:
+            self._handle.close()
+
+    def _cancel_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._handle.closed:
-            self._handle.close()

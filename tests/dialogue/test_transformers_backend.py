@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 from dataclasses import replace
 from pathlib import Path
 
@@ -106,25 +107,11 @@ def test_cancel_from_outside_ends_the_stream(generator: TransformersGenerator) -
 
 
 def test_the_event_loop_keeps_running_while_it_generates(generator: TransformersGenerator) -> None:
-    async def go() -> tuple[int, float]:
-        ticks = 0
-        worst = 0.0
-
-        async def ticker() -> None:
-            nonlocal ticks, worst
-            last = time.perf_counter()
-            while True:
-                await asyncio.sleep(0.005)
-                now = time.perf_counter()
-                worst, last, ticks = max(worst, now - last), now, ticks + 1
-
-        task = asyncio.create_task(ticker())
+    async def go() -> None:
         async for _ in generator.stream(_prompt(300)):
             pass
-        task.cancel()
-        return ticks, worst
 
-    ticks, worst = asyncio.run(go())
+    _, ticks, worst = asyncio.run(_ticking(go(), 0.005))
     assert ticks >= 5
     assert worst < 0.25  # generation runs in a thread; the loop only waits on its queue
 
@@ -220,24 +207,12 @@ def test_the_event_loop_keeps_ticking_while_the_model_loads(tiny: Path) -> None:
 
     gen.load = slow_load  # type: ignore[method-assign]
 
-    async def go() -> tuple[int, float, list[str]]:
-        ticks, worst = 0, 0.0
-
-        async def ticker() -> None:
-            nonlocal ticks, worst
-            last = time.perf_counter()
-            while True:
-                await asyncio.sleep(0.01)
-                now = time.perf_counter()
-                worst, last, ticks = max(worst, now - last), now, ticks + 1
-
-        task = asyncio.create_task(ticker())
+    async def go() -> list[str]:
         # The first stream starts the load; one started meanwhile waits for the same load instead of a second one.
         first, second = await asyncio.gather(_pieces(gen, 3), _pieces(gen, 3))
-        task.cancel()
-        return ticks, worst, first + second
+        return first + second
 
-    ticks, worst, pieces = asyncio.run(go())
+    pieces, ticks, worst = asyncio.run(_ticking(go(), 0.01))
     assert pieces and gen.model is not None
     assert ticks >= 20  # ~0.5 s of loading at 10 ms a tick (fewer on a busy machine)
     assert worst < 0.25  # loose for a shared machine; the load runs in its own thread
@@ -245,3 +220,23 @@ def test_the_event_loop_keeps_ticking_while_the_model_loads(tiny: Path) -> None:
 
 async def _pieces(gen: TransformersGenerator, max_tokens: int) -> list[str]:
     return [p async for p in gen.stream(MultimodalPrompt(user="hi", max_tokens=max_tokens))]
+
+
+async def _ticking(work: Any, interval_s: float) -> tuple[Any, int, float]:
+    """``work``'s result, with how often a ticker sleeping ``interval_s`` ran meanwhile and its worst gap (the loop
+    stays free when both are healthy)."""
+    ticks, worst = 0, 0.0
+
+    async def ticker() -> None:
+        nonlocal ticks, worst
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(interval_s)
+            now = time.perf_counter()
+            worst, last, ticks = max(worst, now - last), now, ticks + 1
+
+    task = asyncio.create_task(ticker())
+    try:
+        return await work, ticks, worst
+    finally:
+        task.cancel()
