@@ -39,7 +39,7 @@ class Listener:
         self.publish = publish
         self.degraded = degraded
         self.recorder = recorder
-        self.vad = Vad(config.vad)
+        self.vad = Vad(config.vad, models.vad)
         self.audio = UserAudio(config.vad.max_turn_s + 10.0)
         self.last_speech_t = 0.0
         self._deaf_since: float | None = None  # the VAD has failed on every chunk since then
@@ -50,11 +50,7 @@ class Listener:
         A chunk the VAD fails on counts as silence; failing for ``_DEAF_S`` of audio in a row ends the session.
         """
         if self.recorder is not None:
-            try:
-                self.recorder.user(chunk.t, chunk.pcm)
-            except Exception as exc:  # e.g. a full disk: the conversation matters more than its recording
-                self.degraded("recorder", exc)
-                self.recorder = None
+            self.recorder.user(chunk.t, chunk.pcm)
         self.audio.append(chunk.t, chunk.pcm)
         end = chunk.t + chunk.duration
         frame = self.audio.slice(end - _VOICING_S, end)

@@ -17,6 +17,7 @@ from perception.asr import make_transcriber
 from perception.end_of_turn import SmartTurn
 from perception.vision import FaceAnalyzer
 from perception.settings import EndOfTurnSettings
+from perception.vad import SileroNet
 from speech.tts import make_tts
 from speech.transform import resample, trim_silence
 from speech.types import SpokenAudio, Style, Tts
@@ -34,6 +35,7 @@ class Models:
     """One copy of each heavy model per process; sessions borrow them."""
 
     config: Config
+    vad: SileroNet
     transcriber: Any
     end_of_turn: SmartTurn | None
     tts: Tts
@@ -60,13 +62,14 @@ class Models:
             turn_f = pool.submit(timed, "end_of_turn", lambda: _warm_turn(config.end_of_turn))
             tts_f = pool.submit(timed, "tts", lambda: _warm_tts(make_tts(config.tts)))
             brain = timed("brain", lambda: make_brain(config.brain, config.policy))
+            vad = timed("vad", lambda: SileroNet.for_settings(config.vad))
             transcriber = asr_f.result()
             end_of_turn = turn_f.result()
             tts = tts_f.result()
         warm = getattr(transcriber, "warm_up", None)
         if callable(warm):
             timed("asr_warm_up", warm)
-        return cls(config=config, transcriber=transcriber, end_of_turn=end_of_turn, tts=tts, brain=brain,
+        return cls(config=config, vad=vad, transcriber=transcriber, end_of_turn=end_of_turn, tts=tts, brain=brain,
                    lanes=make_lanes(config), load_s=load_s)
 
     async def warm_up_brain(self) -> None:

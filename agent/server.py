@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import gc
 import hmac
 import ipaddress
 import logging
@@ -126,6 +127,13 @@ class CompanionServer:
 
     async def start(self, host: str, port: int) -> Server:
         """Listen; ``port`` 0 picks a free one (see ``server.sockets``)."""
+        # A finished conversation is a few thousand objects in reference cycles (callbacks hold their owners)
+        # that keep megabytes of audio buffers alive. Left to the collector's own schedule they piled up for
+        # dozens of sessions (the soak's RSS growth), because the ~100k objects of the loaded models made full
+        # collections rare and slow (~50 ms on the loop). Frozen out of its sight, a full collection takes
+        # about a millisecond, so each connection's end collects what it left.
+        gc.collect()
+        gc.freeze()
         bound = _host_key(host)
         if bound and not _is_wildcard(bound):
             self.hosts |= {bound}
@@ -181,6 +189,8 @@ class CompanionServer:
             await conn.run()
         finally:
             self.connections.discard(conn)
+            del conn
+            gc.collect()
 
     async def _turn_away(self, ws: ServerConnection) -> None:
         """At capacity: say so in a message the page can show (a browser never sees an HTTP status), then 1013."""

@@ -61,6 +61,8 @@ class Session:
         self.bus = EventBus(session_id)
         self.metrics = Metrics()
         self.supervisor = Supervisor(self.publish, self.metrics.count)
+        if recorder is not None:  # a full disk ends the recording, never the conversation
+            recorder.on_failure = lambda exc: self.supervisor.degraded("recorder", exc)
         self.metrics.load_s.update(models.load_s)
         self.lag = LoopLagMonitor(config.session.loop_lag_interval_ms)
         self.activity = Activity()

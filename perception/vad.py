@@ -50,8 +50,9 @@ def bundled_model_path() -> Path:
     return Path(get_assets_path()) / "silero_vad_v6.onnx"
 
 
-class SileroModel:
-    """One streaming silero session: carries the recurrent state and the 64-sample context between windows."""
+class SileroNet:
+    """The silero ONNX network, loaded once and shared by every stream (onnxruntime's ``run`` is thread-safe and
+    the recurrent state travels in the inputs), so a new conversation costs no model load and no native memory."""
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
@@ -61,18 +62,30 @@ class SileroModel:
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types for unreadable files
             first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise RuntimeError(f"cannot load VAD model {path}: {first_line}") from e
-        names = frozenset(i.name for i in self._session.get_inputs())
+        names = frozenset(i.name for i in self.session.get_inputs())
         layout = _LAYOUTS.get(names)
         if layout is None:
             raise ValueError(
                 f"VAD model {path} has inputs {sorted(names)}; expected ['c', 'h', 'input'] "
                 "(faster-whisper silero v6) or ['input', 'sr', 'state'] (silero-vad package)"
             )
-        self._layout = layout
+        self.layout = layout
+
+    @classmethod
+    def for_settings(cls, settings: VadSettings) -> SileroNet:
+        return cls(bundled_model_path() if settings.model == "bundled" else Path(settings.model).expanduser())
+
+
+class SileroModel:
+    """One streaming silero stream: carries the recurrent state and the 64-sample context between windows."""
+
+    def __init__(self, net: SileroNet) -> None:
+        self._session = net.session
+        self._layout = net.layout
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
         self._frame = np.zeros((1, _CONTEXT + WINDOW), dtype=np.float32)
         self.reset()
@@ -108,13 +121,14 @@ class _State(enum.Enum):
 class Vad:
     """Feed int16 audio in any piece sizes; get turn events (see the module docstring for the semantics)."""
 
-    def __init__(self, settings: VadSettings, sample_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, settings: VadSettings, net: SileroNet | None = None, sample_rate: int = SAMPLE_RATE) -> None:
+        """``net``: the loaded network to share (a process's :class:`agent.models.Models` holds one); loaded from
+        ``settings.model`` when not given."""
         if sample_rate != SAMPLE_RATE:
             raise ValueError(f"Vad needs {SAMPLE_RATE} Hz audio, got sample_rate={sample_rate}")
         settings.validate()
         self.settings = settings
-        path = bundled_model_path() if settings.model == "bundled" else Path(settings.model).expanduser()
-        self._model = SileroModel(path)
+        self._model = SileroModel(net or SileroNet.for_settings(settings))
         self._pre_roll = int(settings.pre_roll_ms * SAMPLE_RATE / 1000)
         self._min_speech_s = settings.min_speech_ms / 1000
         self._eot_s = settings.end_of_turn_silence_ms / 1000

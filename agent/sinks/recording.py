@@ -4,15 +4,20 @@ Sample 0 is session time 0. Audio is kept in memory for a sliding window (agent 
 back at barge-in) and written to ``<path>.partial`` as the timeline advances: at least every
 ``SYNC_EVERY_S`` of media the samples up to now are written and the WAV header's sizes brought up to
 date, so a killed process leaves a valid WAV of everything recorded up to a second before. A clean
-close renames it to the final name.
+close renames it to the final name. A write that fails (a full disk) stops the recording where it is, leaves
+the ``.partial`` file as it stands and tells ``on_failure`` once: the conversation matters more than its recording.
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import soundfile as sf
+
+logger = logging.getLogger(__name__)
 
 SR = 16000
 SYNC_EVERY_S = 1.0
@@ -31,6 +36,8 @@ def update_header(handle: sf.SoundFile) -> None:
 
 class ConversationRecorder:
     def __init__(self, path: str | Path, window_s: float = 60.0) -> None:
+        self.on_failure: Callable[[Exception], None] | None = None
+        self.failure: Exception | None = None
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.partial = self.path.with_name(self.path.name + ".partial")
@@ -71,11 +78,15 @@ class ConversationRecorder:
             region[:] = pcm
 
     def user(self, t: float, pcm: np.ndarray) -> None:
+        if self.failure is not None:
+            return
         self._place(0, t, pcm, add=False)
         self._advance(int(round(t * SR)) + len(pcm))
         self._forget_before(int(t * SR) - self._window)
 
     def agent(self, t: float, pcm16k: np.ndarray) -> None:
+        if self.failure is not None:
+            return
         self._place(1, t, pcm16k, add=True)
         self._advance(int(round(t * SR)))
 
@@ -98,12 +109,18 @@ class ConversationRecorder:
 
         No fsync: the kernel keeps written bytes when the process is killed, and an fsync could stall the loop.
         """
+        if self.failure is not None:
+            return
         start = max(min(self._dirty, self._written), self._base)
         end = max(upto, self._written)
         if end > start:
-            self._file.seek(start)
-            self._file.write(self._buf[start - self._base: end - self._base])
-            update_header(self._file)
+            try:
+                self._file.seek(start)
+                self._file.write(self._buf[start - self._base: end - self._base])
+                update_header(self._file)
+            except (OSError, RuntimeError) as exc:  # libsndfile's errors are RuntimeErrors (LibsndfileError)
+                self._fail(exc)
+                return
         self._written = max(self._written, end)
         self._dirty = self._written
 
@@ -115,8 +132,21 @@ class ConversationRecorder:
         self._buf = self._buf[n:].copy()
         self._base += n
 
+    def _fail(self, exc: Exception) -> None:
+        self.failure = exc
+        self._buf = np.zeros((0, 2), dtype=np.int16)
+        try:
+            self._file.close()
+        except (OSError, RuntimeError) as close_exc:  # the same full disk: what reached the file stays there
+            logger.debug("closing the failed recording: %s", close_exc)
+        if self.on_failure is not None:
+            self.on_failure(exc)
+
     def close(self) -> Path:
+        """Finish the file under its final name; a recording that failed stays ``.partial`` (returned)."""
         self._sync(self._high)
+        if self.failure is not None:
+            return self.partial
         self._file.close()
         os.replace(self.partial, self.path)
         return self.path
@@ -125,4 +155,5 @@ class ConversationRecorder:
         """Keep what was recorded, under the ``.partial`` name, so an incomplete file is never mistaken for a whole one."""
         if not self._file.closed:
             self._sync(self._high)
+        if not self._file.closed:
             self._file.close()

@@ -1,12 +1,14 @@
 """Test helper: inject a fault (raise, timeout, hang, 10x slowdown) at the n-th call of one place of a session.
 
 Places: the model lanes (``vad``, ``asr``, ``cues``, ``vision``, ``end_of_turn``, ``tts``; every call goes
-through :meth:`agent.models.Models.run`), the ``brain``, the ``player`` and the media ``source``. The
-doubles wrap the real parts and speak their real interfaces; a hang blocks until :meth:`Fault.release`.
+through :meth:`agent.models.Models.run`), the ``brain``, the ``player``, the ``recorder``'s file and the media
+``source``. The doubles wrap the real parts and speak their real interfaces; a hang blocks until
+:meth:`Fault.release`.
 """
 from __future__ import annotations
 
 import asyncio
+import errno
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,11 +42,16 @@ class Fault:
     def release(self) -> None:
         self._released.set()
 
-    # ---- a blocking call (a lane's model) ----------------------------------------------------------------------
+    def failure(self) -> Exception:
+        if self.place == "recorder":  # what a full disk raises
+            return OSError(errno.ENOSPC, f"injected: no space left on the device of the {self.place}")
+        return InjectedFault(f"injected failure in {self.place}")
+
+    # ---- a blocking call (a lane's model, a file write) --------------------------------------------------------
     def wrap_blocking(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         def faulty(*args: Any) -> Any:
             if self.kind == "raise":
-                raise InjectedFault(f"injected failure in {self.place}")
+                raise self.failure()
             if self.kind == "timeout":
                 raise TimeoutError(f"injected timeout in {self.place}")
             if self.kind == "hang":
@@ -120,6 +127,20 @@ class FaultyPlayer:
     @property
     def busy_until(self) -> float:
         return self.player.busy_until
+
+
+class FaultyFile:
+    """The recording's real sound file, whose n-th write fails (a full disk)."""
+
+    def __init__(self, file: Any, fault: Fault) -> None:
+        self.file, self.fault = file, fault
+
+    def write(self, data: Any) -> Any:
+        write = self.fault.wrap_blocking(self.file.write) if self.fault.hit() else self.file.write
+        return write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.file, name)
 
 
 class FaultySource:

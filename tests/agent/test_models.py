@@ -9,7 +9,8 @@ from agent.models import Models, make_lanes
 
 def lanes_only():
     cfg = load_config()
-    return Models(config=cfg, transcriber=None, end_of_turn=None, tts=None, brain=None, lanes=make_lanes(cfg))  # type: ignore[arg-type]
+    return Models(config=cfg, vad=None, transcriber=None, end_of_turn=None, tts=None, brain=None,  # type: ignore[arg-type]
+                  lanes=make_lanes(cfg))
 
 
 def test_a_queued_call_that_is_cancelled_never_runs_and_other_lanes_do_not_wait():

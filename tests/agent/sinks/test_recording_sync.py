@@ -62,3 +62,35 @@ def test_a_window_shorter_than_the_session_loses_nothing(tmp_path):
     data, _ = sf.read(rec.close(), dtype="int16")
     n = int(t * 16000)
     assert len(data) == 2 * n and (data[:n, 0] == 1000).all() and (data[n:, 0] == -1000).all()
+
+
+class FullDisk:
+    """The real sound file, until the disk fills up: every later write fails as libsndfile reports it."""
+
+    def __init__(self, file, writes_left: int) -> None:
+        self.file, self.writes_left = file, writes_left
+
+    def write(self, data):
+        if self.writes_left == 0:
+            raise sf.LibsndfileError(0, "System error : No space left on device.")
+        self.writes_left -= 1
+        return self.file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def test_a_full_disk_stops_the_recording_keeps_what_was_written_and_says_so_once(tmp_path):
+    rec = ConversationRecorder(tmp_path / "conv.wav")
+    failures = []
+    rec.on_failure = failures.append
+    rec._file = FullDisk(rec._file, writes_left=2)
+    t = feed(rec, 2.5)                                         # two syncs (1 s, 2 s) reach the disk
+    rec.agent(t, np.full(16000, 2000, np.int16))
+    feed(rec, 3.0, start=t)                                    # the third write fails; later audio is ignored
+    assert len(failures) == 1 and "No space" in str(failures[0])
+    assert rec.close() == tmp_path / "conv.wav.partial"        # incomplete: never given the final name
+    assert not (tmp_path / "conv.wav").exists()
+    partial = tmp_path / "conv.wav.partial"
+    data, _ = sf.read(partial, dtype="int16", frames=frames_by_header(partial))
+    assert 16000 <= len(data) <= 3 * 16000 and (data[:, 0] == 1000).all()
