@@ -111,7 +111,7 @@ async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast:
             except (RuntimeError, OSError, ValueError) as exc:
                 raise CliError(str(exc)) from None
         try:
-            outputs = SessionOutputs(args.out, args.record, cfg.output.trace_audio_events)
+            outputs = SessionOutputs(args.out, args.record, cfg.output.trace_audio_events, cfg.output.report)
         except OSError as exc:
             raise CliError(f"cannot write the outputs: {_one_line(exc)}") from None
         try:

@@ -51,6 +51,7 @@ class SessionSettings:
 class OutputSettings:
     terminal: bool = field(default=True, metadata=_m("show the live conversation view in the terminal"))
     trace_audio_events: bool = field(default=False, metadata=_m("also trace every audio chunk and video frame (large)"))
+    report: bool = field(default=True, metadata=_m("write report.html (timeline plot, turns, keyframes) beside the data files at the end of a run (~0.3 s)"))
 
 
 _HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\]")

@@ -46,8 +46,10 @@ def check_outputs(out_dir: str | Path | None, record: str | Path | None) -> None
 class SessionOutputs:
     """Owns the output files of one session; ``close`` finalizes them, ``abort`` leaves them marked incomplete."""
 
-    def __init__(self, out_dir: str | Path | None, record: str | Path | None, trace_media: bool = False) -> None:
+    def __init__(self, out_dir: str | Path | None, record: str | Path | None, trace_media: bool = False,
+                 report: bool = True) -> None:
         self.out_dir = Path(out_dir) if out_dir else None
+        self.report = report
         self.recorder = ConversationRecorder(record) if record else None
         self.trace = TraceWriter(self.out_dir / "trace.jsonl", trace_media) if self.out_dir else None
         self.turns: list[dict[str, Any]] = []
@@ -73,6 +75,8 @@ class SessionOutputs:
             atomic_write_json(self.out_dir / "turns.json", self.turns)
             atomic_write_json(self.out_dir / "metrics.json", metrics)
             written += [self.out_dir / "turns.json", self.out_dir / "metrics.json"]
+            if not self.report:
+                return written
             try:
                 from agent.report import write_report
 

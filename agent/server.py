@@ -127,13 +127,6 @@ class CompanionServer:
 
     async def start(self, host: str, port: int) -> Server:
         """Listen; ``port`` 0 picks a free one (see ``server.sockets``)."""
-        # A finished conversation is a few thousand objects in reference cycles (callbacks hold their owners)
-        # that keep megabytes of audio buffers alive. Left to the collector's own schedule they piled up for
-        # dozens of sessions (the soak's RSS growth), because the ~100k objects of the loaded models made full
-        # collections rare and slow (~50 ms on the loop). Frozen out of its sight, a full collection takes
-        # about a millisecond, so each connection's end collects what it left.
-        gc.collect()
-        gc.freeze()
         bound = _host_key(host)
         if bound and not _is_wildcard(bound):
             self.hosts |= {bound}
@@ -190,7 +183,8 @@ class CompanionServer:
         finally:
             self.connections.discard(conn)
             del conn
-            gc.collect()
+            if gc.get_freeze_count():  # cheap only with the models frozen, as `serve` does (see there)
+                gc.collect()
 
     async def _turn_away(self, ws: ServerConnection) -> None:
         """At capacity: say so in a message the page can show (a browser never sees an HTTP status), then 1013."""
@@ -567,6 +561,13 @@ async def serve(cfg: Config, host: str, port: int, token: str | None, console: A
     except (FileNotFoundError, ValueError, RuntimeError, ImportError) as exc:
         console.print(f"[red]error[/red]: loading models failed: {exc}")
         return 2
+    # A finished conversation is a few thousand objects in reference cycles (callbacks hold their owners) that
+    # keep megabytes of audio buffers alive. Left to the collector's own schedule they piled up for dozens of
+    # sessions (the soak's RSS growth): full collections come only after ~70k new objects, and with the ~100k
+    # objects of the loaded models each took ~50 ms on the loop. Frozen out of its sight, a full collection
+    # takes about a millisecond, so each connection's end collects what it left.
+    gc.collect()
+    gc.freeze()
     server = CompanionServer(cfg, models, token=token, require_token=require)
     stop = asyncio.Event()
     stops = stop_on_signals(stop.set)

@@ -1,6 +1,7 @@
 """`humansense serve`: the page's assets only, a guarded handshake, protocol 1, and real conversations over a socket."""
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -597,6 +598,31 @@ def test_shutdown_closes_open_conversations_with_1001(models):
                 ws_server.close()
                 assert (await closed_with(ws)).code == 1001
     asyncio.run(scenario())
+
+
+def test_with_the_models_frozen_each_finished_conversation_is_collected_at_its_end(models, utterance):
+    """`serve` freezes the loaded models out of the collector's sight; a finished session lives in reference
+    cycles, so each connection's end collects it rather than leaving dozens to pile up (the soak's growth)."""
+    pcm, _ = utterance
+
+    async def scenario():
+        async with serving(models) as (server, _, port):
+            for _ in range(3):
+                async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+                    await expect(ws, "hello", 30)
+                    await ws.send(audio_frame(pcm[:16000]))
+            while server.connections:
+                await asyncio.sleep(0.01)
+
+    gc.collect()
+    gc.freeze()
+    gc.disable()  # only the server's own collection may free them
+    try:
+        asyncio.run(scenario())
+        assert not [o for o in gc.get_objects() if type(o) is Session]
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 # ---- capacity --------------------------------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def test_a_user_who_goes_on_after_a_pause_barges_in_and_the_agent_stops(tmp_path
         Line("I studied a lot for the exam, but I keep thinking | that I will forget everything on the day.",
              3.5, hesitation_s=1.6),
     ], media)
-    turns, trace, rec, sr = replay(media, tmp_path)
+    turns, trace, rec, sr = replay(media, tmp_path, "output.report=false")
+    assert not (tmp_path / "report.html").exists()  # asked for the data only
     barge = [e for e in trace if e["type"] == "barge_in"]
     assert barge, "the agent should have started in the pause and been interrupted"
     onset = truth[1].start_s
