@@ -103,6 +103,7 @@ class Response:
         self._queued = 0  # sentences queued for playback
         self._played: list[tuple[str, float, float]] = []  # sentence (heard part), start, duration
         self._current: tuple[SpokenAudio, np.ndarray, float] | None = None  # playing now, and since when
+        self._playing: asyncio.Future[float] | None = None  # the player's task for the current sentence
         self._rest: Item | None = None  # the unheard rest of the sentence a pause cut
         self._voice: VoiceCue | None = None
         self._words: TextCue | None = None
@@ -327,11 +328,12 @@ class Response:
         """Play, on the session timeline's watch: a player that fails or hangs leaves no way to speak (SessionFailure)."""
         h = self.host
         grace = h.config.session.lane_timeout_s
-        play = asyncio.ensure_future(playing)
+        play = self._playing = asyncio.ensure_future(playing)
         watchdog = asyncio.ensure_future(h.clock.sleep_until(end + grace))
         try:
             await asyncio.wait({play, watchdog}, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self._playing = None
             watchdog.cancel()
             if not play.done():
                 play.cancel()
@@ -345,6 +347,8 @@ class Response:
         """Stop playback now and keep the unheard rest; returns the timeline time it stopped."""
         stopped = self.host.player.stop()
         self.stopped_at = stopped
+        if self._playing is not None:  # a sentence handed to the player but not yet started must never start
+            self._playing.cancel()
         if not self.speaker.done():
             self.speaker.cancel()
         current, self._current = self._current, None
