@@ -67,7 +67,7 @@ class Fault:
     async def strike(self, normal_s: float = 0.02) -> None:
         """Act out the fault in async code; ``slow`` waits ``SLOWDOWN`` times ``normal_s``."""
         if self.kind == "raise":
-            raise InjectedFault(f"injected failure in {self.place}")
+            raise self.failure()
         if self.kind == "timeout":
             raise TimeoutError(f"injected timeout in {self.place}")
         if self.kind == "hang":
