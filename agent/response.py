@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from typing import Any, Coroutine, Protocol
 
@@ -25,7 +26,7 @@ from agent.models import Models
 from agent.sinks.players import Player
 from agent.supervisor import SessionFailure, one_line
 from agent.turn import TurnRecord
-from dialogue.types import DialogueTurn, Trigger
+from dialogue.types import BrainView, DialogueTurn, Trigger
 from perception.prosody import VoiceAnalyzer
 from perception.sentiment import SentimentAnalyzer
 from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 Item = tuple[SpokenAudio, np.ndarray]
 """A synthesized sentence and its 16 kHz copy."""
+Queued = tuple[Item, str]
+"""A sentence to play and where its words came from: the brain's name, "fallback", "acknowledgement", "trouble"."""
+ACKNOWLEDGEMENT = "acknowledgement"
 
 
 class Host(Protocol):
@@ -99,12 +103,14 @@ class Response:
         self.transcript = transcript
         self.transcribed = asyncio.Event()
         self.decided = asyncio.Event()
-        self._queue: asyncio.Queue[Item | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Queued | None] = asyncio.Queue()
         self._queued = 0  # sentences queued for playback
-        self._played: list[tuple[str, float, float]] = []  # sentence (heard part), start, duration
+        self._played: list[tuple[str, float, float, str]] = []  # sentence (heard part), start, duration, source
         self._current: tuple[SpokenAudio, np.ndarray, float] | None = None  # playing now, and since when
         self._playing: asyncio.Future[float] | None = None  # the player's task for the current sentence
-        self._rest: Item | None = None  # the unheard rest of the sentence a pause cut
+        self._rest: Queued | None = None  # the unheard rest of the sentence a pause cut
+        self._view: BrainView | None = None  # what the brain was asked with (the deadline's acknowledgement reads it)
+        self._said_ack: str | None = None  # an acknowledgement the model was not told about
         self._voice: VoiceCue | None = None
         self._words: TextCue | None = None
         self.emotion = "neutral"
@@ -186,10 +192,12 @@ class Response:
                               silence_s=h.silence_s(now))
         if emotion is not None:
             self.record.cues = _cue_json(emotion, h.context.face)
+        self._view = view
         splitter = SentenceSplitter()
         t0 = time.perf_counter()
         first_token = True
         broken = False
+        source = self.record.brain
         stream = h.models.brain.respond(view)
         try:
             while True:
@@ -202,9 +210,16 @@ class Response:
                     self.record.brain_first_token_s = time.perf_counter() - t0
                     first_token = False
                 if delta.note:
-                    self.record.fallback = delta.note
+                    if delta.note.startswith("fallback:"):
+                        self.record.fallback, source = delta.note, "fallback"
+                    else:
+                        self.record.notes.append(delta.note)
                     broken = broken or delta.note.startswith("error:")
                     h.publish(EventKind.BRAIN_NOTE, {"note": delta.note})
+                if delta.acknowledgement:
+                    ack = await self._acknowledgement(delta.acknowledgement.text, delta.acknowledgement.emotion, True)
+                    if ack is not None:
+                        self._enqueue(*ack)
                 if delta.decision:
                     self.record.decision = delta.decision
                     self.decided.set()
@@ -216,9 +231,9 @@ class Response:
                         self.record.decision = "respond"
                         self.decided.set()
                     for sentence in splitter.push(delta.text):
-                        await self._synthesize(sentence, t0)
+                        await self._synthesize(sentence, t0, source)
             for sentence in [] if broken else splitter.flush():  # a sentence the brain broke off is not said
-                await self._synthesize(sentence, t0)
+                await self._synthesize(sentence, t0, source)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -234,26 +249,43 @@ class Response:
         self.decided.set()
         h.metrics.stage("brain_total", (time.perf_counter() - t0) * 1000)
 
-    async def _synthesize(self, sentence: str, t_brain: float) -> None:
+    async def _synthesize(self, sentence: str, t_brain: float, source: str) -> None:
         h = self.host
         if self.record.brain_first_sentence_s is None:
             self.record.brain_first_sentence_s = time.perf_counter() - t_brain
-        style = style_for(self.emotion, h.config.tts)
+        if self._said_ack is not None and _same_words(sentence, self._said_ack):
+            self._said_ack = None  # the model, not told of the acknowledgement, opened with it too
+            return
+        item = await self._tts(sentence, self.emotion)
+        if item is not None:
+            self._enqueue(item, source)
+
+    async def _tts(self, sentence: str, emotion: str) -> Item | None:
+        h = self.host
         t0 = time.perf_counter()
         try:
-            item = await h.models.run("tts", h.models.synthesize, sentence, style)
+            item = await h.models.run("tts", h.models.synthesize, sentence, style_for(emotion, h.config.tts))
         except Exception as exc:  # this sentence is not said; the next may be
             self._failed("tts", exc)
-            return
+            return None
         elapsed = time.perf_counter() - t0
         h.metrics.stage("tts", elapsed * 1000)
         if self.record.tts_first_audio_s is None:
             self.record.tts_first_audio_s = elapsed
-        self._enqueue(item)
+        return item
 
-    def _enqueue(self, item: Item) -> None:
+    async def _acknowledgement(self, text: str, emotion: str, planned: bool) -> Queued | None:
+        """An acknowledgement to say in front of the answer (the brain planned it, or the deadline passed)."""
+        item = await self._tts(text, emotion)
+        if item is None:
+            return None
+        self.record.acknowledgement = text
+        self.host.publish(EventKind.ACKNOWLEDGEMENT, {"text": text, "emotion": emotion, "planned": planned})
+        return item, ACKNOWLEDGEMENT
+
+    def _enqueue(self, item: Item, source: str) -> None:
         self._queued += 1
-        self._queue.put_nowait(item)
+        self._queue.put_nowait((item, source))
 
     def _failed(self, place: str, exc: BaseException) -> None:
         if place not in self.record.faults:
@@ -268,7 +300,7 @@ class Response:
         self.record.decision = "respond"
         self.record.fallback = self.record.fallback or f"trouble: {', '.join(self.record.faults)} failed"
         self.decided.set()
-        self._enqueue(item)
+        self._enqueue(item, "trouble")
 
     # ---- commit and speaking ------------------------------------------------------------------------------------
     def commit(self, t: float) -> None:
@@ -280,46 +312,56 @@ class Response:
         await self.committed.wait()
         await self.transcribed.wait()
         deadline_ms = h.config.policy.first_sentence_deadline_ms
-        item: Item | None
+        queued: Queued | None
         try:
             async with asyncio.timeout(deadline_ms / 1000 if deadline_ms else None):
-                item = await self._queue.get()
+                queued = await self._queue.get()
         except TimeoutError:
-            item = await self._acknowledge()
+            queued = await self._acknowledge()
+        if queued is not None and queued[1] == ACKNOWLEDGEMENT:  # said at once: the answer is still being decided
+            self._publish_user_side()
+            await self._play(*queued)
+            queued = await self._queue.get()
         await self.decided.wait()
         self._publish_user_side()
         h.publish(EventKind.DECISION, {"decision": self.record.decision, "emotion": self.record.agent_emotion,
                                        "trigger": self.record.trigger, "brain": self.record.brain})
-        await self._play_on(item)
+        await self._play_on(queued)
 
-    async def _play_on(self, item: Item | None) -> None:
-        while item is not None:
-            await self._play(*item)
-            item = await self._queue.get()
+    async def _play_on(self, queued: Queued | None) -> None:
+        while queued is not None:
+            await self._play(*queued)
+            queued = await self._queue.get()
         self.finish(interrupted=False)
 
-    async def _acknowledge(self) -> Item | None:
-        """The latency budget ran out: say a short acknowledgement while the answer is still coming."""
+    async def _acknowledge(self) -> Queued | None:
+        """The latency budget ran out: a short acknowledgement that fits the mood, in front of the answer."""
         h = self.host
-        ack = h.acknowledgement()
-        if ack is None:
+        fitting = getattr(h.models.brain, "acknowledgement", None)
+        ack = fitting(self._view) if fitting is not None and self._view is not None else None
+        if ack is not None:
+            self._said_ack = ack.text
+            queued = await self._acknowledgement(ack.text, ack.emotion, planned=False)
+            if queued is not None:
+                return queued
+        phrase = h.acknowledgement()
+        if phrase is None:
             return await self._queue.get()
-        self.record.acknowledged = True
-        h.publish(EventKind.ACKNOWLEDGEMENT, {"text": ack[0].text})
-        self._publish_user_side()
-        await self._play(*ack)
-        return await self._queue.get()
+        self.record.acknowledgement = phrase[0].text
+        h.publish(EventKind.ACKNOWLEDGEMENT, {"text": phrase[0].text, "emotion": "warm", "planned": False})
+        return phrase, ACKNOWLEDGEMENT
 
-    async def _play(self, audio: SpokenAudio, pcm16k: np.ndarray) -> None:
+    async def _play(self, item: Item, source: str) -> None:
         h = self.host
+        audio, pcm16k = item
         start = max(h.clock.now(), h.player.busy_until)
         if self.record.first_audio_s is None:
             self.record.first_audio_s = start
             h.on_started(self, start)
         duration = len(pcm16k) / 16000
-        self._played.append((audio.text, start, duration))
+        self._played.append((audio.text, start, duration, source))
         h.publish(EventKind.AGENT_TEXT, {"text": audio.text, "emotion": self.emotion, "start": start,
-                                         "duration": duration}, t=start)
+                                         "duration": duration, "source": source}, t=start)
         self._current = (audio, pcm16k, start)
         await self._watch_player(h.player.play(audio, pcm16k), start + duration, duration)
         self._current = None
@@ -354,8 +396,10 @@ class Response:
         current, self._current = self._current, None
         if current is not None:
             audio, pcm16k, start = current
-            heard, self._rest = _split_at(audio, pcm16k, max(0.0, stopped - start))
-            self._played[-1] = (heard, start, max(0.0, stopped - start))
+            source = self._played[-1][3]
+            heard, rest = _split_at(audio, pcm16k, max(0.0, stopped - start))
+            self._rest = (rest, source) if rest is not None else None
+            self._played[-1] = (heard, start, max(0.0, stopped - start), source)
         return stopped
 
     def resume(self) -> None:
@@ -364,7 +408,7 @@ class Response:
         self.stopped_at = None
         self.speaker = self.host.spawn(self._resume(rest), f"resume-{self.trigger}")
 
-    async def _resume(self, rest: Item | None) -> None:
+    async def _resume(self, rest: Queued | None) -> None:
         await self._play_on(rest if rest is not None else await self._queue.get())
 
     def _publish_user_side(self) -> None:
@@ -384,16 +428,29 @@ class Response:
     def _cues(self) -> list[VoiceCue | TextCue]:
         return [c for c in (self._voice, self._words) if c is not None]
 
-    def played_text(self, stopped_at: float | None) -> str:
-        words: list[str] = []
-        for text, start, duration in self._played:
+    def _heard(self, stopped_at: float | None) -> list[tuple[str, str]]:
+        """Each played sentence's heard words (all of them unless cut at ``stopped_at``) and their source."""
+        heard: list[tuple[str, str]] = []
+        for text, start, duration, source in self._played:
             if stopped_at is None or stopped_at >= start + duration:
-                words.extend(text.split())
+                heard.append((text, source))
             elif stopped_at > start:
-                parts = text.split()
-                heard = int(len(parts) * (stopped_at - start) / max(duration, 1e-6))
-                words.extend(parts[:heard])
-        return " ".join(words)
+                words = text.split()
+                heard.append((" ".join(words[:int(len(words) * (stopped_at - start) / max(duration, 1e-6))]), source))
+        return [(text, source) for text, source in heard if text]
+
+    def played_text(self, stopped_at: float | None) -> str:
+        return " ".join(text for text, _ in self._heard(stopped_at))
+
+    def _parts(self, stopped_at: float | None) -> list[dict[str, str]]:
+        """What was heard, by source, consecutive sentences of one source joined (turns.json's ``parts``)."""
+        parts: list[dict[str, str]] = []
+        for text, source in self._heard(stopped_at):
+            if parts and parts[-1]["source"] == source:
+                parts[-1]["text"] += " " + text
+            else:
+                parts.append({"text": text, "source": source})
+        return parts
 
     def finish(self, interrupted: bool, stopped_at: float | None = None) -> None:
         """Close the turn: what was actually heard goes to the history, the record to the trace."""
@@ -403,6 +460,7 @@ class Response:
         h = self.host
         self.record.interrupted = interrupted
         self.record.agent_text = self.played_text(stopped_at if interrupted else None)
+        self.record.parts = self._parts(stopped_at if interrupted else None)
         if self.record.agent_text:
             h.context.add_turn(DialogueTurn("agent", self.record.agent_text, h.clock.now(),
                                             emotion=self.record.agent_emotion, interrupted=interrupted))
@@ -424,6 +482,10 @@ def _split_at(audio: SpokenAudio, pcm16k: np.ndarray, offset: float) -> tuple[st
     frac = k / len(words)
     rest = SpokenAudio(" ".join(words[k:]), audio.samples[int(frac * len(audio.samples)):], audio.sample_rate)
     return " ".join(words[:k]), (rest, pcm16k[int(frac * len(pcm16k)):])
+
+
+def _same_words(a: str, b: str) -> bool:
+    return re.sub(r"[^a-z' ]", "", a.lower()).split() == re.sub(r"[^a-z' ]", "", b.lower()).split()
 
 
 def _transcript_json(tr: Transcript) -> dict[str, object]:

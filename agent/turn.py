@@ -32,7 +32,9 @@ class TurnRecord:
     brain_first_sentence_s: float | None = None
     tts_first_audio_s: float | None = None
     preemptive: bool = False
-    acknowledged: bool = False
+    acknowledgement: str | None = None  # said at once while the brain composed (not a fallback)
+    parts: list[dict[str, str]] = field(default_factory=list)  # what was heard, by where the words came from
+    notes: list[str] = field(default_factory=list)  # the brain's repairs of a malformed answer, and its errors
     cues: dict[str, Any] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)  # steps that failed for this turn (asr, cues, brain, tts)
 
@@ -66,6 +68,9 @@ class TurnRecord:
             "interrupted": self.interrupted,
             "brain": self.brain,
             "fallback": self.fallback,
+            "acknowledgement": self.acknowledgement,
+            "parts": self.parts,
+            "notes": self.notes,
             "preemptive": self.preemptive,
             "latency_ms": self.latency_ms(),
             "cues": self.cues,

@@ -19,7 +19,7 @@ from typing import AsyncIterator
 
 from dialogue.reflection import is_question, reflect, reflect_question, sentences
 from dialogue.settings import BrainSettings, PolicySettings
-from dialogue.types import BrainDelta, BrainView
+from dialogue.types import Acknowledgement, BrainDelta, BrainView
 from perception.appraisal import appraise
 from perception.sentiment import SentimentAnalyzer
 from perception.types import TextCue
@@ -237,6 +237,20 @@ class CueBrain:
         reading = read_cues(view, text)
         logger.debug("cue brain reading %s for %r", reading, text)
         return "respond", *self._reply(view, text, reading)
+
+    def acknowledgement(self, view: BrainView) -> Acknowledgement | None:
+        """The opening a reply of this mood would have ("I'm so sorry.", "That's wonderful news!"), to say at once
+        while a slower brain composes the rest; None when there is nothing to acknowledge."""
+        text = view.transcript.text.replace("\u2019", "'").strip() if view.transcript is not None else ""
+        if not re.search(r"\w", text):
+            return None
+        reading = read_cues(view, text)
+        if any(is_question(s) for s in sentences(text)):
+            heavy = reading.mood in _HEAVY_MOODS or reading.mood in ("masked", "guarded")
+            return Acknowledgement(self._use("question", _QUESTION_ACKS["heavy" if heavy else "light"]),
+                                   "calm" if heavy else "warm")
+        acks, _, _, emotion = _TEMPLATES[reading.mood]
+        return Acknowledgement(self._use(f"ack:{reading.mood}", acks), reading.emotion or emotion)
 
     def _use(self, category: str, options: tuple[str, ...]) -> str:
         choice = self._pick(category, options)

@@ -1,11 +1,19 @@
-"""The reasoning brain: prompt a multimodal LLM, parse its tagged answer as it streams, fall back when it fails.
+"""The reasoning brain: prompt an LLM, parse its tagged answer as it streams, cover a slow start, fall back on failure.
 
-Failures it absorbs (nothing but cancellation leaves ``respond``): any exception
-from the generator, a stream that goes silent (``first_text_timeout_s`` before the
-first words, ``stall_timeout_s`` after), one that streams without ever reaching
-words to speak (``think_timeout_s``), and an answer with nothing usable in it. A
-circuit breaker (``dialogue.breaker``) skips the model for a while after repeated
-failures, so a dead backend stops costing every turn its retries.
+The prompt is built for the engine's prefix cache (``dialogue.prompt``) and, where the
+engine can, constrained to the answer format (``brain.structured``). The engine's speed is
+measured (``dialogue.engine_speed``): when the first sentence will not be ready by
+``policy.first_sentence_deadline_ms``, an acknowledgement that fits the person's mood is
+said at once and the model, told so, goes on from it; and every wait is what this prompt
+needs on this engine, not one fixed number.
+
+Failures it absorbs (nothing but cancellation leaves ``respond``): any exception from the
+generator, a stream that goes silent before the first words (longer than the measured
+speed allows) or after them (``stall_timeout_s``), one that streams without ever reaching
+words to speak, and an answer with nothing usable in it. A circuit breaker
+(``dialogue.breaker``) skips the model for a while after repeated failures, so a dead
+backend stops costing every turn its retries. Every repair the parser makes to a
+malformed answer is a ``repair:`` note.
 """
 from __future__ import annotations
 
@@ -14,15 +22,19 @@ import logging
 import re
 import time
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import AsyncIterator, Callable
 
+from dialogue.answer_format import JsonAnswerReader, answer_format
 from dialogue.breaker import Admission, CircuitBreaker
+from dialogue.cue_brain import CueBrain
+from dialogue.engine_speed import EngineSpeed
 from dialogue.errors import BrainError
+from dialogue.memory import estimate_tokens
 from dialogue.parser import TagParser
-from dialogue.prompt import build_prompt
-from dialogue.settings import BrainSettings
-from dialogue.types import Brain, BrainDelta, BrainView, TextGenerator
+from dialogue.prompt import TurnKey, build_prompt, current_key, fit_context, turn_key
+from dialogue.settings import BrainSettings, PolicySettings
+from dialogue.types import Acknowledgement, Brain, BrainDelta, BrainView, MultimodalPrompt, TextGenerator
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +71,7 @@ async def _pump(stream: AsyncIterator[str], chunks: asyncio.Queue[object]) -> No
 
 
 def _fields(delta: BrainDelta) -> set[str]:
-    return {name for name in ("decision", "emotion", "text") if getattr(delta, name)}
+    return {name for name in ("decision", "emotion", "text", "acknowledgement") if getattr(delta, name)}
 
 
 class LlmBrain:
@@ -70,18 +82,25 @@ class LlmBrain:
     """
 
     def __init__(self, generator: TextGenerator, settings: BrainSettings, fallback: Brain | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, policy: PolicySettings | None = None) -> None:
         self.generator = generator
         # The memory counts history with the model's own tokenizer where the backend has one.
         self.count_tokens: Callable[[str], int] | None = getattr(generator, "count_tokens", None)
         self.settings = settings
+        self.policy = policy or PolicySettings()
         self.fallback = fallback
         self.name = f"llm:{generator.name}"
         self.target: str = getattr(generator, "target", generator.name)
         self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s)
+        self.speed = EngineSpeed()
+        self.format = answer_format(settings.structured, settings.reasoning_tokens  # type: ignore[arg-type]
+                                    if settings.reasoning == "hidden" else 0)
+        self._acks = fallback if isinstance(fallback, CueBrain) else CueBrain(settings, policy)
         self._clock = clock
+        self._sent: dict[TurnKey, str] = {}  # the message sent for each user turn, so history repeats it exactly
         self.thinking = ""
         self.warnings: list[str] = []
+        self.last_prefill_tokens: int | None = None
 
     async def respond(self, view: BrainView) -> AsyncIterator[BrainDelta]:
         """Stream decision, emotion and text as the model writes them.
@@ -134,9 +153,55 @@ class LlmBrain:
         finally:
             self._record(verdict, admission)
 
+    async def _prompt(self, view: BrainView, said_already: str = "") -> MultimodalPrompt:
+        prompt = build_prompt(view, self.settings, sent=self._sent, said_already=said_already)
+        prompt, dropped = fit_context(replace(prompt, answer_format=self.format), self.count_tokens or estimate_tokens,
+                                      self.settings.context_size)
+        if dropped:
+            logger.info("brain %s: %d history messages left out to fit the context (%d tokens)", self.name, dropped,
+                        self.settings.context_size)
+        return prompt
+
+    async def _plan(self, view: BrainView) -> tuple[MultimodalPrompt, Acknowledgement | None, int]:
+        """The request, the acknowledgement that covers a slow start (if one is needed), and its prefill size."""
+        prompt = await self._prompt(view)
+        prefill = await self._prefill_tokens(prompt)
+        deadline = self.policy.first_sentence_deadline_ms / 1000
+        if (not deadline or view.trigger not in ("end_of_turn", "preemptive") or not self.speed.measured
+                or self._first_sentence_s(prefill) <= deadline):
+            return prompt, None, prefill
+        ack = self._acks.acknowledgement(view)
+        if ack is None:
+            return prompt, None, prefill
+        prompt = await self._prompt(view, said_already=ack.text)
+        return prompt, ack, await self._prefill_tokens(prompt)
+
+    def _first_sentence_s(self, prefill: int) -> float:
+        expected = self.speed.first_sentence_s(prefill)
+        if self.format is not None and self.format.reasoning_tokens:
+            expected += self.speed.decode_s(self.format.reasoning_tokens // 2)
+        return expected
+
+    async def _prefill_tokens(self, prompt: MultimodalPrompt) -> int:
+        """What the engine must evaluate of ``prompt``: exact where the generator knows its cache, else estimated."""
+        count = getattr(self.generator, "prefill_tokens", None)
+        if count is None:
+            return sum(estimate_tokens(t) for t in (prompt.system, *(t for _, t in prompt.history), prompt.user))
+        return await asyncio.to_thread(count, prompt)
+
+    def _waits(self, prefill: int) -> tuple[float, float]:
+        """(wait for the first piece and between pieces before words, cap on the time to the first words)."""
+        s = self.settings
+        first = self.speed.wait_s(prefill, s.first_text_timeout_s, s.timeout_s)
+        reasoning = self.format.reasoning_tokens if self.format is not None else 0
+        if not self.speed.measured:
+            return first, s.think_timeout_s
+        return first, max(s.think_timeout_s, first + 2 * self.speed.decode_s(reasoning))
+
     async def _model_answer(self, view: BrainView) -> AsyncIterator[BrainDelta]:
         """The model's parsed answer; raises on any failure, the watchdog's stalls included."""
         parser = TagParser()
+        reader = JsonAnswerReader() if self.format is not None and self.format.kind == "json" else None
         self.thinking = ""
         raw: list[str] = []
         committed = False  # some delta went out
@@ -145,32 +210,40 @@ class LlmBrain:
         pump: asyncio.Task[None] | None = None
         think_cap: asyncio.TimerHandle | None = None
         s = self.settings
+        prompt, ack, prefill = await self._plan(view)
+        self.last_prefill_tokens = prefill
+        first_wait, think_s = self._waits(prefill)
+        started = time.perf_counter()
+        first_words: float | None = None
         try:
-            stream = self.generator.stream(build_prompt(view, s))
+            if ack is not None:
+                yield BrainDelta(acknowledgement=ack)
+            stream = self.generator.stream(prompt)
             pump = asyncio.create_task(_pump(stream, chunks), name=f"{self.name}-stream")
-            think_cap = asyncio.get_running_loop().call_later(s.think_timeout_s, chunks.put_nowait, _THINK_CAP)
+            think_cap = asyncio.get_running_loop().call_later(think_s, chunks.put_nowait, _THINK_CAP)
             while True:
-                gap = s.stall_timeout_s if spoken else s.first_text_timeout_s
+                gap = s.stall_timeout_s if spoken else first_wait
                 try:
                     async with asyncio.timeout(gap):  # not wait_for: on 3.11 it can swallow a cancel racing the result
                         item = await chunks.get()
                 except TimeoutError:
                     where = "mid-answer" if spoken else "before any words"
-                    raise _Stalled(f"{self.target}: stream stalled {where} (nothing for {gap:g} s)") from None
+                    raise _Stalled(f"{self.target}: stream stalled {where} (nothing for {gap:.3g} s)") from None
                 if item is _END:
                     break
                 if item is _THINK_CAP:
                     if spoken:
                         continue
-                    raise _Stalled(f"{self.target}: no words to speak after {s.think_timeout_s:g} s")
+                    raise _Stalled(f"{self.target}: no words to speak after {think_s:.3g} s")
                 if isinstance(item, _Failed):
                     raise item.error
                 assert isinstance(item, str)
                 raw.append(item)
-                for delta in parser.feed(item):
+                for delta in parser.feed(reader.feed(item) if reader is not None else item):
                     committed = True
                     if delta.text and not spoken:
                         spoken = True
+                        first_words = time.perf_counter() - started
                         think_cap.cancel()
                     yield delta
             tail = parser.close()
@@ -179,6 +252,9 @@ class LlmBrain:
                     "" if "".join(raw).strip() else " (empty reply)"))
             for delta in tail:
                 yield delta
+            self._remember(view, prompt)
+            for warning in parser.warnings:
+                yield BrainDelta(note=f"repair: {warning}")
         finally:
             self.thinking = parser.thinking
             self.warnings = list(parser.warnings)
@@ -187,6 +263,18 @@ class LlmBrain:
             if pump is not None:
                 pump.cancel()  # a no-op once it finished; else the stream is abandoned and its connection closed
                 await asyncio.wait([pump], timeout=_CLOSE_WAIT_S)
+            stats = getattr(self.generator, "last_stats", None)
+            if stats is not None and pump is not None and pump.done():
+                self.speed = self.speed.observe(stats, first_words)
+
+    def _remember(self, view: BrainView, prompt: MultimodalPrompt) -> None:
+        """Keep the message sent for this turn (to repeat it in later histories), and only those still in view."""
+        key = current_key(view)
+        if key is None:
+            return
+        live = {turn_key(t) for t in view.history}
+        self._sent = {k: v for k, v in self._sent.items() if k in live}
+        self._sent[key] = prompt.user
 
     async def _fall_back(self, view: BrainView, note: str, said: set[str]) -> AsyncIterator[BrainDelta]:
         """The note, then the fallback brain's answer without the fields the model already gave."""
@@ -202,6 +290,10 @@ class LlmBrain:
             logger.error("fallback brain %s failed: %s: %s", self.fallback.name, type(exc).__name__, exc)
             logger.debug("fallback brain failure", exc_info=exc)
             yield BrainDelta(note=f"error: fallback {self.fallback.name} failed: {type(exc).__name__}: {exc}")
+
+    def acknowledgement(self, view: BrainView) -> Acknowledgement | None:
+        """A short phrase that fits the person's mood, for when the answer is late (the runtime's deadline)."""
+        return self._acks.acknowledgement(view)
 
     def _skip_note(self, admission: Admission) -> str:
         if not admission.first_skip:
@@ -222,13 +314,24 @@ class LlmBrain:
             self.breaker = self.breaker.released()
 
     async def warm_up(self) -> None:
-        # Generators may load or connect ahead of the first answer; the protocol does not require it.
+        """Load the model, put the fixed system prompt in the engine's cache and time the engine.
+
+        A failure is logged, not raised: the first answer reports it (and falls back); start-up goes on.
+        """
+        prefill = getattr(self.generator, "prefill", None)
         warm = getattr(self.generator, "warm_up", None)
-        if warm is not None:
-            try:
+        try:
+            if prefill is not None:
+                view = BrainView(t=0.0, transcript=None)
+                prompt = await self._prompt(view)
+                self.speed = self.speed.observe(await prefill(replace(prompt, user="")))
+            if warm is not None:
                 await warm()
-            except Exception as exc:  # the first answer reports it (and falls back); startup goes on
-                logger.warning("brain %s warm-up failed: %s: %s", self.name, type(exc).__name__, exc)
+                stats = getattr(self.generator, "last_stats", None)
+                if stats is not None:
+                    self.speed = self.speed.observe(stats)
+        except Exception as exc:
+            logger.warning("brain %s warm-up failed: %s: %s", self.name, type(exc).__name__, exc)
         if self.fallback is not None:
             await self.fallback.warm_up()
 

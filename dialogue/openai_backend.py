@@ -1,18 +1,29 @@
-"""Text generation from any OpenAI-compatible chat-completions endpoint (vLLM, hosted models), streamed over SSE."""
+"""Text generation from any OpenAI-compatible chat-completions endpoint (llama.cpp, vLLM, Ollama, hosted), over SSE.
+
+A message without media is plain string content (the chat templates of text models
+cannot join a list of parts); images and audio go as parts only where the settings say
+the model takes them. The answer format goes in the form ``brain.engine`` takes: a GBNF
+grammar (llama.cpp's ``grammar``, vLLM's ``structured_outputs``) or a JSON schema
+(``response_format``).
+"""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
+import time
 from typing import Any, AsyncIterator
 
 import httpx
 
+from dialogue.answer_format import AnswerFormat
 from dialogue.encoding import jpeg_data_url, wav_base64
 from dialogue.errors import BrainError
+from dialogue.memory import estimate_tokens
 from dialogue.settings import BrainSettings
-from dialogue.types import MultimodalPrompt
+from dialogue.types import GenerationStats, MultimodalPrompt
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +74,11 @@ class OpenAIGenerator:
         self._headers = {"Accept": "text/event-stream"}
         if key:
             self._headers["Authorization"] = f"Bearer {key}"
+        self._last_text = ""  # the previous request's messages and answer: what the server's cache holds
+        self.last_stats: GenerationStats | None = None
 
     def build_request(self, prompt: MultimodalPrompt) -> dict[str, Any]:
-        """The JSON body: system, history turns, then the user's images, audio and text as content parts."""
+        """The JSON body: system, history turns, then the user's message (parts only when media go with it)."""
         messages: list[dict[str, Any]] = []
         if prompt.system:
             messages.append({"role": "system", "content": prompt.system})
@@ -78,15 +91,45 @@ class OpenAIGenerator:
             parts += [{"type": "image_url", "image_url": {"url": jpeg_data_url(j)}} for j in prompt.images]
         if self.settings.send_audio and prompt.audio is not None and prompt.audio.size:
             parts.append({"type": "input_audio", "input_audio": {"data": wav_base64(prompt.audio), "format": "wav"}})
-        parts.append({"type": "text", "text": prompt.user})
-        messages.append({"role": "user", "content": parts})
-        return {
+        if parts:
+            messages.append({"role": "user", "content": [*parts, {"type": "text", "text": prompt.user}]})
+        else:
+            messages.append({"role": "user", "content": prompt.user})
+        body: dict[str, Any] = {
             "model": self.settings.model,
             "messages": messages,
             "stream": True,
             "max_tokens": prompt.max_tokens,
             "temperature": self.settings.temperature,
         }
+        if prompt.answer_format is not None:
+            body.update(self.structure(prompt.answer_format))
+        return body
+
+    def structure(self, answer_format: AnswerFormat) -> dict[str, Any]:
+        """The request fields that constrain ``brain.engine`` to the answer format."""
+        engine = self.settings.engine
+        if answer_format.kind == "tags":
+            if engine == "llama.cpp":
+                return {"grammar": answer_format.gbnf()}
+            if engine == "vllm":
+                return {"structured_outputs": {"grammar": answer_format.gbnf()}}
+            raise ValueError(f"brain.engine {engine!r} takes no grammar; set brain.structured = \"json\"")
+        schema = answer_format.json_schema()
+        if engine == "llama.cpp":  # llama-cpp-python's server rejects the json_schema type
+            return {"response_format": {"type": "json_object", "schema": schema}}
+        return {"response_format": {"type": "json_schema",
+                                    "json_schema": {"name": "answer", "schema": schema, "strict": True}}}
+
+    def prefill_tokens(self, prompt: MultimodalPrompt) -> int:
+        """An estimate of the prompt tokens the server must evaluate: those after what it held from the last request."""
+        text = _prompt_text(prompt)
+        common = 0
+        for a, b in zip(self._last_text, text):
+            if a != b:
+                break
+            common += 1
+        return estimate_tokens(text[common:])
 
     async def stream(self, prompt: MultimodalPrompt) -> AsyncIterator[str]:
         """Yield text pieces as the server streams them; raise BrainError on failure.
@@ -96,10 +139,13 @@ class OpenAIGenerator:
         """
         body = self.build_request(prompt)
         attempts = self.settings.retries + 1
+        prefill = self.prefill_tokens(prompt)
+        started = time.perf_counter()
+        pieces_out: list[str] = []
         for attempt in range(attempts):
             pieces = self._attempt(body)
             try:
-                first = await pieces.__anext__()
+                first_piece = await pieces.__anext__()
             except StopAsyncIteration:
                 return
             except _Retryable as exc:
@@ -109,14 +155,21 @@ class OpenAIGenerator:
                 logger.warning("%s: %s; retrying in %.2f s", self.url, exc, delay)
                 await asyncio.sleep(delay)
                 continue
+            first_s = time.perf_counter() - started
             try:
-                yield first
+                pieces_out.append(first_piece)
+                yield first_piece
                 async for piece in pieces:
+                    pieces_out.append(piece)
                     yield piece
             except _Retryable as exc:
                 raise BrainError(f"{self.url}: stream broke after text was sent: {exc}") from exc
             finally:
                 await pieces.aclose()
+                self._last_text = _prompt_text(prompt) + "".join(pieces_out)
+                self.last_stats = GenerationStats(new_tokens=len(pieces_out), first_piece_s=first_s,
+                                                  total_s=time.perf_counter() - started, prefilled_tokens=prefill,
+                                                  prefill_s=first_s)
             return
 
     async def _attempt(self, body: dict[str, Any]) -> AsyncIterator[str]:
@@ -140,14 +193,26 @@ class OpenAIGenerator:
                 if not saw_data:
                     # An HTML error page or a non-streamed JSON body: say so rather than report an empty reply.
                     kind = resp.headers.get("content-type", "no Content-Type")
-                    body = repr(_one_line(first_line, 80)) if first_line else "empty body"
-                    raise BrainError(f"{self.url}: no SSE data in the reply ({kind}): {body}")
+                    if not first_line:
+                        raise BrainError(f"{self.url}: HTTP {resp.status_code} with an empty body ({kind}): the server "
+                                         f"failed after accepting the request, most often its chat template "
+                                         f"rejecting it{self._empty_body_hint(body)}")
+                    raise BrainError(f"{self.url}: no SSE data in the reply ({kind}): "
+                                     f"{_one_line(first_line, 80)!r}")
         except httpx.TimeoutException as exc:
             raise BrainError(f"{self.url}: no data for {self.settings.timeout_s:g} s ({type(exc).__name__})") from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             raise _Retryable(f"{type(exc).__name__}: {_one_line(str(exc)) or 'connection failed'}") from exc
         except httpx.HTTPError as exc:
             raise BrainError(f"{self.url}: {type(exc).__name__}: {_one_line(str(exc))}") from exc
+
+    def _empty_body_hint(self, body: dict[str, Any]) -> str:
+        if isinstance(body["messages"][-1]["content"], list):
+            return (" (the message went as content parts, which a text model's template cannot join: set "
+                    "brain.send_images = false and brain.send_audio = false)")
+        if "grammar" in body or "structured_outputs" in body or "response_format" in body:
+            return " or the answer format (try brain.structured = \"none\" to see)"
+        return ""
 
     def _parse_line(self, line: str) -> str | None:
         """The text a ``data:`` line carries ('' for none), or None at ``[DONE]``."""
@@ -192,6 +257,14 @@ class OpenAIGenerator:
             raise bad(f"delta.content is a {type(content).__name__}, not a string")
         return content
 
+    async def prefill(self, prompt: MultimodalPrompt) -> GenerationStats:
+        """Send ``prompt`` for a one-token answer: the server then holds its prefix, and it is timed."""
+        async for _ in self.stream(dataclasses.replace(prompt, max_tokens=1, answer_format=None)):
+            pass
+        if self.last_stats is None:
+            raise BrainError(f"{self.url}: the warm-up request streamed nothing")
+        return self.last_stats
+
     async def warm_up(self) -> None:
         """Open the connection and check the endpoint lists models; a failure is logged, not raised."""
         try:
@@ -204,3 +277,8 @@ class OpenAIGenerator:
     async def aclose(self) -> None:
         if self._own_client:
             await self._client.aclose()
+
+
+def _prompt_text(prompt: MultimodalPrompt) -> str:
+    """The prompt's messages as one text, in order: what a server's prefix cache matches against."""
+    return "\n".join([prompt.system, *(f"{role}\n{text}" for role, text in prompt.history), "user\n" + prompt.user])

