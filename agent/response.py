@@ -193,7 +193,7 @@ class Response:
         if emotion is not None:
             self.record.cues = _cue_json(emotion, h.context.face)
         self._view = view
-        splitter = SentenceSplitter()
+        splitter = SentenceSplitter(first_max_words=h.config.tts.first_clause_words or None)
         t0 = time.perf_counter()
         first_token = True
         broken = False

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import ctypes
+import dataclasses
 import importlib.util
 import logging
 import os
@@ -43,6 +45,7 @@ _MIN_GGUF_BYTES = 1024
 _PENALTY_WINDOW = 64
 _TOP_K = 40
 _TOP_P = 0.95
+WARM_UP_TOKENS = 4
 _ROLES = {"user": "user", "assistant": "assistant", "agent": "assistant", "system": "system"}
 
 
@@ -73,12 +76,47 @@ def resolve_gguf(model: str) -> Path:
     return path
 
 
+MODEL_CACHE = Path(os.environ.get("HUMANSENSE_CACHE", "~/.cache/humansense")).expanduser() / "models"
+_FTYPES = {"q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0"}
+
+
+def requantized(path: Path, kind: str, cache: Path | None = None) -> Path:
+    """``path`` converted to ``kind`` (q4_0, q8_0), made once and kept in ``cache`` (written atomically)."""
+    llama_cpp = _llama_cpp()
+    folder = cache or MODEL_CACHE
+    stat = path.stat()
+    out = folder / f"{path.stem}.{stat.st_size}-{int(stat.st_mtime)}.{kind}.gguf"
+    if out.exists():
+        return out
+    folder.mkdir(parents=True, exist_ok=True)
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, _FTYPES[kind])
+    params.allow_requantize = True
+    params.nthread = os.cpu_count() or 1
+    partial = out.with_name(out.name + ".partial")
+    t0 = time.perf_counter()
+    from llama_cpp._utils import suppress_stdout_stderr  # llama.cpp prints every tensor it converts
+
+    with suppress_stdout_stderr(disable=False):
+        failed = llama_cpp.llama_model_quantize(str(path).encode(), str(partial).encode(), ctypes.byref(params))
+    if failed:
+        partial.unlink(missing_ok=True)
+        raise ValueError(f"brain.model {path}: llama.cpp cannot convert it to {kind} (brain.requantize)")
+    partial.replace(out)
+    logger.info("converted %s to %s in %.1f s: %s", path.name, kind, time.perf_counter() - t0, out)
+    return out
+
+
 def _llama_cpp() -> Any:
     try:
         import llama_cpp
     except ImportError as exc:
         raise ValueError(MISSING_EXTRA) from exc
     return llama_cpp
+
+
+class _Stopped(Exception):
+    """The job's consumer left (or a request superseded a prefetch): stop decoding now."""
 
 
 @dataclass
@@ -101,8 +139,9 @@ class LlamaGenerator:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.settings = settings
-        self.path = resolve_gguf(model_path or settings.model)
-        self.target = f"llama {self.path.name}"  # what notes and the circuit breaker name
+        self.source = resolve_gguf(model_path or settings.model)
+        self.path = requantized(self.source, settings.requantize) if settings.requantize != "none" else self.source
+        self.target = f"llama {self.source.name}"  # what notes and the circuit breaker name
         threads = settings.threads or os.cpu_count() or 1
         t0 = time.perf_counter()
         try:
@@ -125,6 +164,7 @@ class LlamaGenerator:
         self._lane = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lane-brain")
         self._option_tokens: dict[str, list[int]] = {}
         self._cached: list[int] = []  # what the KV cache holds, as this generator left it
+        self._prefetching: _Job | None = None
         self.last_stats: GenerationStats | None = None
         logger.info("loaded %s in %.2f s (context %d, %d threads)", self.path, self.load_s, settings.context_size,
                     threads)
@@ -169,6 +209,8 @@ class LlamaGenerator:
                 loop.call_soon_threadsafe(pieces.put_nowait, piece)
 
         job = _Job(tokens, prompt.answer_format, prompt.max_tokens, emit, threading.Event())
+        if self._prefetching is not None:
+            self._prefetching.stop.set()  # a request goes first; what was evaluated of the prefetch is kept
         done: Future[GenerationStats] = self._lane.submit(self._run, job)
         try:
             while (piece := await pieces.get()) is not None:
@@ -178,13 +220,24 @@ class LlamaGenerator:
         finally:
             job.stop.set()
 
-    async def prefill(self, prompt: MultimodalPrompt) -> GenerationStats:
-        """Evaluate ``prompt`` without answering (warm-up: the fixed system prompt is then in the cache)."""
-        tokens = await asyncio.to_thread(lambda: self.tokenize(self.render(prompt)))
-        job = _Job(tokens, None, 0, lambda piece: None, threading.Event())
-        stats = await asyncio.wrap_future(self._lane.submit(self._run, job))
-        self.last_stats = stats
-        return stats
+    def prefetch(self, prompt: MultimodalPrompt, upto: str) -> None:
+        """Evaluate ``prompt`` up to the end of ``upto``, the start of its user message (the words heard so far),
+        in the lane while it is idle: the request that follows evaluates only the rest. A later prefetch or any
+        request stops it (between batches); what it evaluated stays in the cache."""
+        if self._prefetching is not None:
+            self._prefetching.stop.set()
+        job = self._prefetching = _Job([], None, 0, lambda piece: None, threading.Event())
+        self._lane.submit(self._prefetch, job, prompt, upto)
+
+    def _prefetch(self, job: _Job, prompt: MultimodalPrompt, upto: str) -> None:
+        if job.stop.is_set():
+            return
+        text = self.render(dataclasses.replace(prompt, user=upto))
+        job.tokens = self.tokenize(text[:text.rfind(upto) + len(upto)])
+        try:
+            self._run(job)
+        except BrainError as exc:  # the request that follows evaluates everything, and reports a real failure
+            logger.debug("prefetch failed: %s", exc)
 
     def _run(self, job: _Job) -> GenerationStats:
         """The lane thread: prefill what the cache lacks, then decode (free, or walking the answer format)."""
@@ -201,19 +254,25 @@ class LlamaGenerator:
     def _decode(self, job: _Job, t0: float) -> GenerationStats:
         decoder = _Decoder(self, job)
         prefilled = decoder.prefill()
-        prefill_s = time.perf_counter() - t0
-        if job.max_tokens > 0 and not job.stop.is_set():
-            if job.answer_format is None:
+        try:
+            if job.max_tokens <= 0:
+                decoder.flush()
+            elif job.answer_format is None:
                 decoder.free(stop="", max_tokens=job.max_tokens)
             else:
                 decoder.walk(job.answer_format)
+        except _Stopped:
+            pass
         return GenerationStats(new_tokens=decoder.generated, first_piece_s=decoder.first_piece_s,
                                total_s=time.perf_counter() - t0, cancelled=job.stop.is_set(),
-                               prompt_tokens=len(job.tokens), prefilled_tokens=prefilled, prefill_s=prefill_s)
+                               prompt_tokens=len(job.tokens), prefilled_tokens=prefilled,
+                               prefill_s=decoder.prefill_s)
 
-    async def warm_up(self) -> None:
-        """A one-token answer, so the first turn pays no first-call costs."""
-        async for _ in self.stream(MultimodalPrompt(user="Hi", max_tokens=1)):
+    async def warm_up(self, prompt: MultimodalPrompt | None = None) -> None:
+        """Answer a few tokens of ``prompt`` (the brain's fixed part): it is then in the cache, the first call's
+        costs are paid, and ``last_stats`` times the engine."""
+        base = prompt or MultimodalPrompt(user="Hi")
+        async for _ in self.stream(dataclasses.replace(base, max_tokens=WARM_UP_TOKENS, answer_format=None)):
             pass
 
     async def aclose(self) -> None:
@@ -230,28 +289,32 @@ class _Decoder:
         self.pending: list[int] = []
         self.generated = 0
         self.first_piece_s: float | None = None
+        self.prefill_s: float | None = None
         self._t0 = time.perf_counter()
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     def prefill(self) -> int:
-        """Reuse the cached prefix, evaluate the rest (the last token is kept back when all is cached: its logits
-        are needed). Returns the number of prompt tokens evaluated."""
+        """Reuse the cached prefix and queue the rest (the last token is queued again when all is cached: its
+        logits are needed); the format's opening joins it in one batch. Returns the prompt tokens to evaluate."""
         tokens = self.job.tokens
         keep = _common_prefix(self.gen._cached, tokens)
         keep = min(keep, len(tokens) - 1) if self.job.max_tokens > 0 else keep
         self.llm.n_tokens = keep
         self.gen._cached = tokens[:keep]
         self.pending = tokens[keep:]
-        self.flush()
         return len(tokens) - keep
 
     def flush(self) -> None:
         """Evaluate the pending tokens in batches; a stop request is honoured between batches."""
         size = self.gen.settings.batch_size
-        while self.pending and not self.job.stop.is_set():
+        while self.pending:
+            if self.job.stop.is_set():
+                raise _Stopped
             batch, self.pending = self.pending[:size], self.pending[size:]
             self.llm.eval(batch)
             self.gen._cached.extend(batch)
+        if self.prefill_s is None:
+            self.prefill_s = time.perf_counter() - self._t0
 
     def _logits(self) -> np.ndarray:
         self.flush()
@@ -294,6 +357,9 @@ class _Decoder:
             complete = [o for o in live if len(seqs[o]) == len(chosen)]
             if complete:
                 return complete[0]
+            if len(live) == 1:  # the rest of it is decided: evaluated with what follows, not token by token
+                self.pending += seqs[live[0]][len(chosen):]
+                return live[0]
             allowed = sorted({seqs[o][len(chosen)] for o in live})
             logits = self._logits()
             token = max(allowed, key=lambda t: logits[t])
@@ -360,3 +426,9 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 def _token_text(llm: Any, token: int) -> str:
     return llm.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
 
+
+
+if __name__ == "__main__":  # the bundled GGUF's path, for starting a server on it (configs/llama-server.toml)
+    import sys
+
+    print(resolve_gguf(sys.argv[1] if len(sys.argv) > 1 else BUNDLED))

@@ -32,7 +32,7 @@ from dialogue.engine_speed import EngineSpeed
 from dialogue.errors import BrainError
 from dialogue.memory import estimate_tokens
 from dialogue.parser import TagParser
-from dialogue.prompt import TurnKey, build_prompt, current_key, fit_context, turn_key
+from dialogue.prompt import TurnKey, build_prompt, current_key, fit_context, heard_prefix, turn_key
 from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.types import Acknowledgement, Brain, BrainDelta, BrainView, MultimodalPrompt, TextGenerator
 
@@ -153,7 +153,15 @@ class LlmBrain:
         finally:
             self._record(verdict, admission)
 
-    async def _prompt(self, view: BrainView, said_already: str = "") -> MultimodalPrompt:
+    def prefetch(self, view: BrainView) -> None:
+        """Have the engine evaluate what the next request will start with (the history and the words heard so
+        far) while the person is still speaking; nothing for engines that cannot, or while the breaker is open."""
+        prefetch = getattr(self.generator, "prefetch", None)
+        if prefetch is None or self.breaker.state(self._clock()) != "closed":
+            return
+        prefetch(self._prompt(view), heard_prefix(view))
+
+    def _prompt(self, view: BrainView, said_already: str = "") -> MultimodalPrompt:
         prompt = build_prompt(view, self.settings, sent=self._sent, said_already=said_already)
         prompt, dropped = fit_context(replace(prompt, answer_format=self.format), self.count_tokens or estimate_tokens,
                                       self.settings.context_size)
@@ -164,7 +172,7 @@ class LlmBrain:
 
     async def _plan(self, view: BrainView) -> tuple[MultimodalPrompt, Acknowledgement | None, int]:
         """The request, the acknowledgement that covers a slow start (if one is needed), and its prefill size."""
-        prompt = await self._prompt(view)
+        prompt = self._prompt(view)
         prefill = await self._prefill_tokens(prompt)
         deadline = self.policy.first_sentence_deadline_ms / 1000
         if (not deadline or view.trigger not in ("end_of_turn", "preemptive") or not self.speed.measured
@@ -173,7 +181,7 @@ class LlmBrain:
         ack = self._acks.acknowledgement(view)
         if ack is None:
             return prompt, None, prefill
-        prompt = await self._prompt(view, said_already=ack.text)
+        prompt = self._prompt(view, said_already=ack.text)
         return prompt, ack, await self._prefill_tokens(prompt)
 
     def _first_sentence_s(self, prefill: int) -> float:
@@ -318,20 +326,17 @@ class LlmBrain:
 
         A failure is logged, not raised: the first answer reports it (and falls back); start-up goes on.
         """
-        prefill = getattr(self.generator, "prefill", None)
         warm = getattr(self.generator, "warm_up", None)
-        try:
-            if prefill is not None:
-                view = BrainView(t=0.0, transcript=None)
-                prompt = await self._prompt(view)
-                self.speed = self.speed.observe(await prefill(replace(prompt, user="")))
-            if warm is not None:
-                await warm()
+        if warm is not None:
+            try:
+                prompt = self._prompt(BrainView(t=0.0))
+                await warm(replace(prompt, user=""))
                 stats = getattr(self.generator, "last_stats", None)
                 if stats is not None:
                     self.speed = self.speed.observe(stats)
-        except Exception as exc:
-            logger.warning("brain %s warm-up failed: %s: %s", self.name, type(exc).__name__, exc)
+                self.prefetch(BrainView(t=0.0))
+            except Exception as exc:
+                logger.warning("brain %s warm-up failed: %s: %s", self.name, type(exc).__name__, exc)
         if self.fallback is not None:
             await self.fallback.warm_up()
 

@@ -27,6 +27,7 @@ from dialogue.types import GenerationStats, MultimodalPrompt
 
 logger = logging.getLogger(__name__)
 
+WARM_UP_TOKENS = 4
 _ROLES = {"user": "user", "assistant": "assistant", "agent": "assistant", "system": "system"}
 
 
@@ -257,22 +258,20 @@ class OpenAIGenerator:
             raise bad(f"delta.content is a {type(content).__name__}, not a string")
         return content
 
-    async def prefill(self, prompt: MultimodalPrompt) -> GenerationStats:
-        """Send ``prompt`` for a one-token answer: the server then holds its prefix, and it is timed."""
-        async for _ in self.stream(dataclasses.replace(prompt, max_tokens=1, answer_format=None)):
-            pass
-        if self.last_stats is None:
-            raise BrainError(f"{self.url}: the warm-up request streamed nothing")
-        return self.last_stats
-
-    async def warm_up(self) -> None:
-        """Open the connection and check the endpoint lists models; a failure is logged, not raised."""
+    async def warm_up(self, prompt: MultimodalPrompt | None = None) -> None:
+        """Open the connection, check the endpoint lists models, and send ``prompt`` (the brain's fixed part) for a
+        few tokens, so the server holds it and ``last_stats`` times it; a failure is logged, not raised."""
         try:
             resp = await self._client.get(self.base_url + "/models", headers=self._headers)
             if resp.status_code >= 400:
                 logger.warning("%s/models answered HTTP %d", self.base_url, resp.status_code)
+                return
         except httpx.HTTPError as exc:
             logger.warning("brain endpoint %s unreachable at warm-up: %s", self.base_url, type(exc).__name__)
+            return
+        if prompt is not None:
+            async for _ in self.stream(dataclasses.replace(prompt, max_tokens=WARM_UP_TOKENS, answer_format=None)):
+                pass
 
     async def aclose(self) -> None:
         if self._own_client:

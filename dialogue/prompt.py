@@ -13,7 +13,6 @@ from typing import Callable, Mapping
 from dialogue.answer_format import render_tags
 from dialogue.settings import BrainSettings
 from dialogue.types import AGENT_EMOTIONS, DECISIONS, BrainView, DialogueTurn, MultimodalPrompt
-from perception.types import EmotionState
 
 TurnKey = tuple[str, float, str]
 """A dialogue turn's identity across prompts: role, time (10 ms), text."""
@@ -24,22 +23,17 @@ _REASONING = """Before answering, reason briefly inside <think></think>:
 3. Context: the conversation so far, what was just said, and why you are asked now.
 4. What would a caring, attentive listener do now?"""
 
-_INSTRUCTIONS = """You take part in a live spoken conversation. Each user message gives what the person just said \
-(speech recognition, which can mishear) and what was noticed about them: face, voice, the tone of their words, \
-their likely emotion. Weigh the cues yourself. People often smile politely while telling bad news: a smile over \
-sad words is masking, not joy, and what happened (now and earlier) weighs more than a smile."""
+_INSTRUCTIONS = """You are in a live spoken conversation. Each user message holds what the person said (speech \
+recognition, which can mishear) and cues: face, voice, words, likely emotion. Weigh them yourself: a smile over sad \
+words is masking, not joy, and what happened (now or earlier) weighs more than a smile."""
 
-_FORMAT = f"""Answer in exactly this format, with nothing after it:
-{{think}}<decision>one of: {" | ".join(DECISIONS)}</decision><emotion>one of: {", ".join(AGENT_EMOTIONS)}</emotion>\
+_FORMAT = f"""Answer in exactly this format:
+{{think}}<decision>{" | ".join(DECISIONS)}</decision><emotion>one of: {", ".join(AGENT_EMOTIONS)}</emotion>\
 <response>what you say aloud</response>
-respond = a full answer; backchannel = a very short listening sound ("Mm-hm.") while they go on; wait = they are \
-not done, or nothing should be said now (empty response). The emotion is the feeling your voice carries.
-Your response is spoken by a speech synthesizer: 1 to 3 short sentences, plain words, no lists, emojis or stage \
-directions. Match their mood, reflect what they said, ask at most one open question. Never sound cheerful or \
-congratulate while the recent conversation is negative."""
-
-MOOD_SHOWN = 0.1
-"""The conversation's tone over recent turns is mentioned once it is at least this far from neutral."""
+respond: a full answer. backchannel: a short listening sound ("Mm-hm.") while they go on. wait: they are not done \
+(empty response). The emotion is the feeling in your voice.
+Your response is spoken aloud: 1 to 3 short sentences, plain words, no lists or emojis. Match their mood, reflect \
+what they said, ask at most one open question. Never sound cheerful while the conversation is negative."""
 
 _TRIGGERS = {
     "preemptive": "(They paused; they may or may not be done: answer wait if they are not.)",
@@ -66,33 +60,40 @@ def system_prompt(settings: BrainSettings, *, images: bool, audio: bool, summary
     return "\n\n".join(parts)
 
 
-def emotion_lines(e: EmotionState) -> list[str]:
-    """The emotion state as evidence with its sources and the conversation's tone: the model judges, not the cues."""
-    lines = [f"Evidence (weigh it yourself): {e.reason}."] if e.reason else []
-    if len(e.turns) > 1 and abs(e.conversation_valence) >= MOOD_SHOWN:
-        tone = "negative" if e.conversation_valence < 0 else "positive"
-        lines.append(f"Over the recent turns their words have been {tone} ({e.conversation_valence:+.2f}).")
-    return lines
+def cue_line(view: BrainView) -> str:
+    """What was noticed, compactly (every token is prefilled each turn): the fused state's evidence with its
+    sources and what it adds up to, or the cue summary when there is no fused state yet."""
+    e = view.emotion
+    if e is None or not e.reason:
+        return f"Cues: {view.cue_summary or 'none'}."
+    return f"Cues: {e.reason}; they seem {e.label}."
 
 
-def turn_message(view: BrainView, *, images: int = 0, audio: bool = False, said_already: str = "") -> str:
-    """What is new this turn: why the model is asked, the cues, the words just said, what was already said."""
-    lines: list[str] = []
+def heard_prefix(view: BrainView) -> str:
+    """How this turn's message starts, up to the last word heard so far: an engine can evaluate it while the
+    person is still speaking (the message puts the words first for that reason)."""
+    lines = []
     if view.trigger == "proactive":
         lines.append(f"(They have been silent for {view.silence_s:.0f} seconds and seem to be in a difficult state: "
                      "a gentle check-in may help, or wait.)")
     elif view.trigger in _TRIGGERS:
         lines.append(_TRIGGERS[view.trigger])
+    if view.trigger != "proactive":
+        lines.append('They said: "' + _said(view))
+    return "\n".join(lines)
+
+
+def turn_message(view: BrainView, *, images: int = 0, audio: bool = False, said_already: str = "") -> str:
+    """What is new this turn: why the model is asked, the words just said, the cues, what was already said."""
+    if view.trigger == "proactive":
+        lines = [heard_prefix(view)]
+    elif _said(view):
+        lines = [heard_prefix(view) + '"']
+    else:
+        lines = [heard_prefix(view).removesuffix('They said: "') + "No words were recognised."]
     if view.history and view.history[-1].role == "agent" and view.history[-1].interrupted:
         lines.append("(They interrupted you: they heard only your last response up to where it ends.)")
-    lines.append(f"Cues: {view.cue_summary or 'none'}.")
-    if view.emotion is not None:
-        lines += emotion_lines(view.emotion)
-    said = _said(view)
-    if said:
-        lines.append(f'They said: "{said}"')
-    elif view.trigger != "proactive":
-        lines.append("No words were recognised.")
+    lines.append(cue_line(view))
     attached = []
     if images:
         attached.append(f"{images} camera frame{'s' if images > 1 else ''}")
@@ -102,7 +103,7 @@ def turn_message(view: BrainView, *, images: int = 0, audio: bool = False, said_
         lines.append("Attached: " + " and ".join(attached) + ".")
     if said_already:
         lines.append(f'You have already said: "{said_already}" Go on from there, without repeating it.')
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
 
 
 def _said(view: BrainView) -> str:

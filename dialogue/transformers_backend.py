@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import functools
 import importlib.util
 import io
@@ -280,9 +281,9 @@ class TransformersGenerator:
         for flag in list(self._active):
             flag.stop()
 
-    async def warm_up(self) -> None:
+    async def warm_up(self, prompt: MultimodalPrompt | None = None) -> None:
         """Load the model and run a one-token generation so the first real answer pays no start-up cost."""
-        async for _ in self.stream(MultimodalPrompt(user="Hi", max_tokens=1)):
+        async for _ in self.stream(dataclasses.replace(prompt or MultimodalPrompt(user="Hi"), max_tokens=1)):
             pass
 
     async def aclose(self) -> None:

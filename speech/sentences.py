@@ -18,15 +18,18 @@ class SentenceSplitter:
     whitespace, or at a newline. Abbreviations, initials, decimals, list markers and ellipses followed by a
     lowercase word do not end one.
     A run of ``max_words`` words or more without an end is cut at the next clause mark (``, ; : —``) so
-    speech can start early. Sentences come back stripped, with inner whitespace collapsed to single spaces,
+    speech can start early; the first piece already after ``first_max_words`` (the first sound waits for it,
+    later pieces are synthesized while earlier ones play). Sentences come back stripped, with inner whitespace collapsed to single spaces,
     so ``" ".join(all outputs) == " ".join(all input.split())``.
     """
 
-    def __init__(self, max_words: int = 20) -> None:
-        if max_words < 1:
-            raise ValueError(f"max_words must be at least 1, got {max_words}")
+    def __init__(self, max_words: int = 20, first_max_words: int | None = None) -> None:
+        if max_words < 1 or (first_max_words is not None and first_max_words < 1):
+            raise ValueError(f"max_words and first_max_words must be at least 1, got {max_words}, {first_max_words}")
         self.max_words = max_words
+        self.first_max_words = first_max_words or max_words
         self._buf = ""
+        self._first = True
 
     def push(self, text: str) -> list[str]:
         """Add a piece of text; return the sentences it completed (possibly none)."""
@@ -42,13 +45,14 @@ class SentenceSplitter:
     def _drain(self, final: bool) -> list[str]:
         out: list[str] = []
         while True:
-            cut = _find_cut(self._buf, final, self.max_words)
+            cut = _find_cut(self._buf, final, self.first_max_words if self._first else self.max_words)
             if cut is None:
                 return out
             end, rest = cut
             sentence = " ".join(self._buf[:end].split())
             if sentence:
                 out.append(sentence)
+                self._first = False
             self._buf = self._buf[rest:]
             if not self._buf:
                 return out

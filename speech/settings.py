@@ -19,6 +19,7 @@ class TtsSettings:
     base_url: str = field(default="http://127.0.0.1:8000/v1", metadata=_m("openai: /v1/audio/speech server"))
     model: str = field(default="tts-1", metadata=_m("openai: model name"))
     api_key_env: str = field(default="OPENAI_API_KEY", metadata=_m("openai: environment variable with the API key"))
+    first_clause_words: int = field(default=6, metadata=_m("an answer's first piece goes to the synthesizer at its first clause mark (, ; :) once it has this many words, instead of at the sentence end: the first sound comes sooner (0 = whole sentences)", min=0))
     trim_silence: bool = field(default=True, metadata=_m("cut the synthesizer's leading/trailing padding (earlier first sound, tighter sentence gaps)"))
     output_device: str = field(default="", metadata=_m("live playback device name or index ('' = system default)"))
     threads: int = field(default=1, metadata=_m("hibari: onnxruntime intra-op threads", min=1))

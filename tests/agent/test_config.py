@@ -48,7 +48,7 @@ def test_overrides_are_typed_from_toml_syntax():
     ("vda.threshold=0.5", "vda: unknown setting"),
     ("vad.threshold=1.5", "vad.threshold: 1.5 is above the maximum 1.0"),
     ("vad.min_speech_ms=fast", "vad.min_speech_ms: expected an integer, got 'fast'"),
-    ("brain.backend=gpt", "brain.backend: 'gpt' is not allowed; choose one of 'cue', 'openai', 'transformers'"),
+    ("brain.backend=gpt", "brain.backend: 'gpt' is not allowed; choose one of 'cue', 'llama', 'openai', 'transformers'"),
     ("output.terminal=2", "output.terminal: expected true or false"),
     ("vad.neg_threshold=0.9", "vad: neg_threshold must not exceed threshold"),
     ("novalue", "expected dotted.key=value"),

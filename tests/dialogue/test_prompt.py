@@ -60,15 +60,15 @@ def test_the_system_prompt_is_the_same_whatever_the_turn_says():
     assert build_prompt(view(), settings).system == build_prompt(other, settings).system
 
 
-def test_the_new_message_carries_cues_evidence_words_and_media():
+def test_the_new_message_carries_the_evidence_words_and_media():
     masked = EmotionState(t=12.0, valence=-0.45, arousal=0.1, label="sad", confidence=0.3, masking=True,
                           conversation_valence=-0.52,
                           turns=(TurnNote(12.0, 0, -0.59, 1.0), TurnNote(4.0, 1, -0.4, 0.5)),
-                          reason="words: negative (doctor, results); face: smiling; likely masking")
+                          reason="words: negative (doctor, results); earlier: negative (fired); face: smiling; "
+                                 "likely masking")
     user = build_prompt(view(emotion=masked), BrainSettings()).user
-    assert "Cues: face: visible, smiling; words: negative (-0.62)." in user
-    assert "Evidence (weigh it yourself): words: negative (doctor, results); face: smiling; likely masking." in user
-    assert "Over the recent turns their words have been negative (-0.52)." in user
+    assert ("\nCues: words: negative (doctor, results); earlier: negative (fired); face: smiling; likely masking; "
+            "they seem sad.\n") in user
     assert 'They said: "My cat is sick and I\'m scared."' in user
     assert "Attached: 8 camera frames and the audio of what they said." in user
     assert "rough week" not in user  # the history is in the messages before it
@@ -123,9 +123,10 @@ def test_images_and_audio_follow_the_settings():
     assert "Attached" not in neither.user and "camera" not in neither.system
 
 
-def test_a_missing_transcript_is_said_plainly():
+def test_without_a_fused_state_the_cue_summary_is_given_and_a_missing_transcript_is_said_plainly():
     user = build_prompt(view(history=(), history_summary="", transcript=None, emotion=None), BrainSettings()).user
-    assert "No words were recognised" in user and "Evidence" not in user
+    assert "Cues: face: visible, smiling; words: negative (-0.62)." in user
+    assert "No words were recognised" in user
 
 
 def test_max_tokens_follows_the_settings():

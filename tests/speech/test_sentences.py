@@ -122,3 +122,9 @@ def test_random_piece_boundaries_never_change_the_result(seed: int) -> None:
         out += s.push(text[i: i + n])
         i += n
     assert out + s.flush() == whole(text)
+
+
+def test_the_first_piece_may_end_at_a_clause_mark_and_later_ones_wait_for_max_words():
+    s = SentenceSplitter(first_max_words=4)
+    assert s.push("Oh, that must have been so hard, and I can only imagine, really, how it felt. ") == [
+        "Oh, that must have been so hard,", "and I can only imagine, really, how it felt."]
