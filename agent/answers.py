@@ -131,9 +131,12 @@ class Answers:
     async def _update(self, incremental: IncrementalTranscriber, audio: Any) -> None:
         try:
             t0 = time.perf_counter()
+            settled = len(incremental.kept)
             async with self.activity.busy():
                 await self.models.run("asr", incremental.update, audio)
             self.metrics.stage("asr_incremental", (time.perf_counter() - t0) * 1000)
+            if len(incremental.kept) > settled:
+                self._prefetch(Transcript(incremental.settled_text, incremental.t0, incremental.cut))
         except Exception as exc:  # the whole turn is transcribed again at the pause
             self.degraded("asr", exc)
         finally:
@@ -161,6 +164,12 @@ class Answers:
         self._overheard = {(start, pause_t): transcript}
         words = transcript.words
         self._feed(tt.Heard(pause_t, transcript.text, sum(w.probability for w in words) / len(words) if words else 1.0))
+
+    def _prefetch(self, heard: Transcript | None) -> None:
+        """Let the brain's engine read the conversation and the words settled so far while the user speaks."""
+        prefetch = getattr(self.models.brain, "prefetch", None)
+        if prefetch is not None:
+            prefetch(self.context.view(self.clock.now(), "end_of_turn", heard))
 
     def backchannel(self) -> None:
         self.spawn(self._backchannel())
@@ -211,6 +220,7 @@ class Answers:
         if response is self.current:
             self.current = None
             self._feed(tt.AgentFinished(end, spoke=response.heard))
+        self._prefetch(None)  # the answer joined the history (which may have been folded): read it before the next turn
         turn = response.record.to_json()
         self.turn_count += 1
         if turn["latency_ms"].get("voice_to_voice") is not None:

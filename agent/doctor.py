@@ -1,15 +1,32 @@
-"""`humansense doctor`: what this machine offers (GPU, camera, microphone) and whether the configured models resolve."""
+"""`humansense doctor`: what this machine offers (GPU, camera, microphone), whether the configured models resolve,
+and whether the brain answers one request in the exact shape the agent sends."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
+
+import numpy as np
 
 from agent.config import Config
+from dialogue.answer_format import AnswerFormat, JsonAnswerReader
+from dialogue.brains import make_brain, text_only
+from dialogue.encoding import encode_jpeg
+from dialogue.errors import BrainError
+from dialogue.llm_brain import LlmBrain
+from dialogue.openai_backend import OpenAIGenerator
+from dialogue.parser import TagParser
+from dialogue.settings import GRAMMAR_ENGINES, BrainSettings, PolicySettings
+from dialogue.types import BrainDelta, BrainView, Keyframe, MultimodalPrompt, TextGenerator
+from perception.types import Transcript
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -74,13 +91,20 @@ def _endpoint(base_url: str, api_key_env: str, model: str) -> tuple[Status, str]
     import httpx
 
     try:
-        r = httpx.get(base_url.rstrip("/") + "/models", headers=_auth(api_key_env), timeout=5)
-        r.raise_for_status()
-        names = [m.get("id") for m in r.json().get("data", [])]
+        names = _served(base_url, api_key_env, 5.0)
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
         return "fail", f"endpoint {base_url}: not answering ({type(exc).__name__}: {exc})"
     status: Status = "ok" if not model or model in names else "warn"
     return status, f"endpoint {base_url}: serves {names}" + ("" if status == "ok" else f" (not {model!r})")
+
+
+def _served(base_url: str, api_key_env: str, timeout_s: float) -> list[str]:
+    """The model names ``GET {base_url}/models`` lists; raises httpx's errors, or ValueError for another shape."""
+    import httpx
+
+    r = httpx.get(base_url.rstrip("/") + "/models", headers=_auth(api_key_env), timeout=timeout_s)
+    r.raise_for_status()
+    return [m.get("id") for m in r.json().get("data", [])]
 
 
 def _auth(api_key_env: str) -> dict[str, str]:
@@ -88,58 +112,272 @@ def _auth(api_key_env: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"} if key else {}
 
 
-def _brain(cfg: Config) -> Iterator[tuple[Status, str]]:
+# ---- the brain, end to end --------------------------------------------------------------------------------------
+
+PROBE_WORDS = "Hello, can you hear me?"
+PROBE_TOKENS = 32
+"""Room for the decision and the emotion in either format (the answer is read only that far)."""
+START_ENGINE = "start the engine (see the header of the config file)"
+_FORMAT_FIELDS = ("grammar", "structured_outputs", "response_format")
+_FORMAT_WORDS = ("grammar", "response_format", "structured_outputs", "json_schema", "guided")
+_HTTP_STATUS = re.compile(r"HTTP \d{3}")
+_DECISION_TAG = re.compile(r"<\s*decision", re.IGNORECASE)
+
+
+class _Reading:
+    """The answer as the brain reads it (its own parser; JSON read back as tags first), fed as it streams."""
+
+    def __init__(self, answer_format: AnswerFormat | None) -> None:
+        self._json = JsonAnswerReader() if answer_format is not None and answer_format.kind == "json" else None
+        self._parser = TagParser()
+        self._tags = ""
+        self.text = ""
+        self.ms = 0.0
+        self.decision: str | None = None
+        self.emotion: str | None = None
+
+    def feed(self, piece: str) -> bool:
+        """Read ``piece``; True once the decision and the emotion are both read (all the check needs)."""
+        self.text += piece
+        tags = self._json.feed(piece) if self._json is not None else piece
+        self._tags += tags
+        self._take(self._parser.feed(tags))
+        return self.decision is not None and self.emotion is not None
+
+    def close(self) -> None:
+        self._take(self._parser.close())
+
+    def _take(self, deltas: list[BrainDelta]) -> None:
+        for delta in deltas:
+            # The parser supplies a decision nobody wrote (respond before bare text, wait at the end): not one read.
+            if delta.decision and _DECISION_TAG.search(self._tags):
+                self.decision = self.decision or delta.decision
+            self.emotion = self.emotion or delta.emotion
+
+
+def check_brain(cfg: Config) -> Iterator[tuple[Status, str]]:
+    """The configured brain, end to end: the engine answers, the model is loaded, and one short request in the
+    exact shape the agent sends is answered in the answer format. Every line is one line; a fail says the fix."""
     b = cfg.brain
     if b.backend == "cue":
         yield "ok", "brain: cue (rule-based baseline, no model)"
-        return
-    if b.backend == "transformers":
-        if importlib.util.find_spec("transformers") is None:
-            yield "fail", "brain: transformers backend needs: pip install 'humansense[gpu]'"
-            return
-        local = Path(b.model).expanduser()
-        if local.exists():
-            missing = [n for n in ("config.json",) if not (local / n).exists()]
-            yield ("fail" if missing else "ok"), f"brain model: {local}" + (f" (missing {missing})" if missing else "")
-            return
-        yield "warn", f"brain model: {b.model!r} is not a local path (it would be downloaded from the hub)"
-        return
-    status, line = _endpoint(b.base_url, b.api_key_env, b.model)
-    yield status, f"brain {line}"
-    if status != "fail":
-        yield _brain_stream(cfg)
+    elif b.backend == "transformers":
+        yield _transformers_model(b.model)
+    elif b.backend == "llama":
+        yield _llama_brain(cfg)
+    else:
+        status, line = _brain_endpoint(b)
+        yield status, line
+        if status != "fail":
+            yield _openai_brain(cfg)
 
 
-def _brain_stream(cfg: Config) -> tuple[Status, str]:
-    """A short streamed chat request read by the brain's own parser: an endpoint that lists models but streams
-    another shape (or nothing) would otherwise only show as a silent agent."""
-    import asyncio
-    import contextlib
+def _transformers_model(model: str) -> tuple[Status, str]:
+    """Only what is on disk: loading a multimodal model would take the doctor minutes and the GPU's memory."""
+    if importlib.util.find_spec("transformers") is None:
+        return "fail", "brain: transformers backend needs: pip install 'humansense[gpu]'"
+    local = Path(model).expanduser()
+    if local.exists():
+        missing = [n for n in ("config.json",) if not (local / n).exists()]
+        return ("fail" if missing else "ok"), f"brain model: {local}" + (f" (missing {missing})" if missing else "")
+    return "warn", f"brain model: {model!r} is not a local path (it would be downloaded from the hub)"
 
-    from dialogue.errors import BrainError
-    from dialogue.openai_backend import OpenAIGenerator
-    from dialogue.types import MultimodalPrompt
 
-    settings = dataclasses.replace(cfg.brain, retries=0, timeout_s=min(cfg.brain.timeout_s, 10.0))
-
-    async def first_text() -> str:
-        generator = OpenAIGenerator(settings)
-        try:
-            async with contextlib.aclosing(generator.stream(MultimodalPrompt(user="Say OK.", max_tokens=8))) as text:
-                async for piece in text:
-                    return piece
-            return ""
-        finally:
-            await generator.aclose()
+def _brain_endpoint(b: BrainSettings) -> tuple[Status, str]:
+    """The engine answers ``/models`` (within brain.timeout_s) and lists brain.model."""
+    import httpx
 
     try:
-        text = asyncio.run(first_text())
-    except (BrainError, ValueError) as exc:
-        return "warn", f"brain streaming: {' '.join(str(exc).split())}"
-    if not text:
-        return "warn", (f"brain streaming: {settings.base_url} streamed no text for a short request "
-                        "(a reasoning model may have spent it thinking)")
-    return "ok", f"brain streaming: {settings.base_url} streams chat completions"
+        names = _served(b.base_url, b.api_key_env, b.timeout_s)
+    except httpx.HTTPStatusError as exc:
+        code = exc.response.status_code
+        fix = (f": set the key in ${b.api_key_env} (brain.api_key_env)" if b.api_key_env
+               else ": set brain.api_key_env to the variable holding the key") if code in (401, 403) else ""
+        return "fail", f"brain endpoint {b.base_url}: /models answered HTTP {code}{fix}"
+    except httpx.HTTPError as exc:
+        return "fail", f"brain (openai): not answering at {b.base_url} ({type(exc).__name__}): {START_ENGINE}"
+    except (ValueError, AttributeError):
+        return "fail", (f"brain endpoint {b.base_url}: /models is not an OpenAI model list "
+                        "(brain.base_url is the API root, e.g. http://127.0.0.1:8080/v1)")
+    if b.model in names:
+        return "ok", f"brain endpoint {b.base_url}: serves {names}"
+    return "warn", f"brain endpoint {b.base_url}: serves {names}, not brain.model {b.model!r}: set it to one of them"
+
+
+def _llama_brain(cfg: Config) -> tuple[Status, str]:
+    """Load the GGUF as the agent would (text only, requantized if asked), then answer one request in-process.
+    Loading cannot be interrupted; the request is bounded like every other."""
+    from dialogue.llama_backend import LlamaGenerator  # the optional llama extra
+
+    settings = text_only(cfg.brain)
+    started = time.perf_counter()
+    try:
+        brain = _llm_brain(settings, cfg.policy)  # loads the model: a bad file is a ValueError naming it
+    except ValueError as exc:
+        return "fail", f"brain (llama): {_one_line(str(exc))}"
+    assert isinstance(brain.generator, LlamaGenerator)
+    converted = f" (as {settings.requantize})" if settings.requantize != "none" else ""
+    loaded = f"{brain.generator.source.name}{converted} loaded in {time.perf_counter() - started:.1f} s"
+    form = {None: "free text", "tags": "tag format", "json": "JSON format"}[brain.format and brain.format.kind]
+    asked = f"{loaded}; a request in the agent's shape (text only, {form})"
+    prompt = _probe_prompt(brain)
+    try:
+        answer = _answer(brain, prompt)
+    except (BrainError, TimeoutError) as exc:
+        return "fail", f"brain (llama): {asked} failed: {_stream_failure(exc, settings)}"
+    fix = ('set brain.structured = "grammar" (the decoder then keeps to the format)' if brain.format is None
+           else "the decoder did not keep to the answer format: report it")
+    return _verdict("brain (llama)", asked, answer, fix)
+
+
+def _openai_brain(cfg: Config) -> tuple[Status, str]:
+    """One request, built by the brain itself (string or parts, images, audio, the answer format's field)."""
+    settings = dataclasses.replace(cfg.brain, retries=0)  # one try: a retry would only hide what failed
+    try:
+        brain = _llm_brain(settings, cfg.policy)
+        prompt = _probe_prompt(brain)
+        assert isinstance(brain.generator, OpenAIGenerator)
+        body = brain.generator.build_request(prompt)
+    except ValueError as exc:
+        return "fail", f"brain (openai): {_one_line(str(exc))}"
+    asked = f"a request for {settings.model!r} in the agent's shape ({_body_shape(body)})"
+    try:
+        answer = _answer(brain, prompt)
+    except (BrainError, TimeoutError) as exc:
+        return "fail", f"brain (openai): {asked} failed: {_openai_failure(exc, prompt, body, settings)}"
+    return _verdict("brain (openai)", asked, answer, _unparsed_fix(settings, body))
+
+
+def _llm_brain(settings: BrainSettings, policy: PolicySettings) -> LlmBrain:
+    """The brain exactly as the agent builds it (make_brain: validation, text_only for llama, the answer format)."""
+    brain = make_brain(settings, policy)
+    assert isinstance(brain, LlmBrain), f"backend {settings.backend} makes an LlmBrain"
+    return brain
+
+
+def _probe_view() -> BrainView:
+    """A first turn as the runtime hands it over: the words, their audio and a camera frame. The settings decide,
+    as in a session, which of them go out (send_images, send_audio)."""
+    t = np.arange(8000) / 16000
+    audio = (0.2 * 32767 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)  # 0.5 s at 16 kHz
+    frame = Keyframe(t=1.5, jpeg=encode_jpeg(np.full((64, 64, 3), 128, np.uint8)), width=64, height=64)
+    return BrainView(t=2.0, transcript=Transcript(PROBE_WORDS, 0.5, 2.0), utterance_audio=audio, keyframes=(frame,),
+                     cue_summary="voice: calm; words: neutral")
+
+
+def _probe_prompt(brain: LlmBrain) -> MultimodalPrompt:
+    """The request the brain itself builds for the probe turn (system prompt, media, answer format), kept short:
+    room for the reasoning the settings allow, then the decision and the emotion, and never more than the agent's."""
+    s = brain.settings
+    reasoning = s.reasoning_tokens if s.reasoning == "hidden" else 0
+    max_tokens = min(s.max_new_tokens, PROBE_TOKENS + reasoning)
+    return dataclasses.replace(brain.request(_probe_view()), max_tokens=max_tokens)
+
+
+def _answer(brain: LlmBrain, prompt: MultimodalPrompt) -> _Reading:
+    """Send ``prompt`` and read the answer until its decision and emotion; raises BrainError or TimeoutError."""
+    reading = _Reading(brain.format)
+    started = time.perf_counter()
+    asyncio.run(_read(brain.generator, prompt, brain.settings.timeout_s, reading))
+    reading.ms = (time.perf_counter() - started) * 1000
+    return reading
+
+
+async def _read(generator: TextGenerator, prompt: MultimodalPrompt, gap_s: float, reading: _Reading) -> None:
+    """Stream into ``reading`` (closing the generator after). As for the brain, nothing for ``gap_s``
+    (brain.timeout_s) is a failure: the check never hangs."""
+    stream = generator.stream(prompt)
+    try:
+        async with contextlib.aclosing(stream):  # type: ignore[type-var]
+            while True:
+                async with asyncio.timeout(gap_s):
+                    try:
+                        piece = await anext(stream)
+                    except StopAsyncIteration:
+                        reading.close()
+                        return
+                if reading.feed(piece):
+                    return  # the rest of the answer is not checked: closing the stream stops the engine
+    finally:
+        await generator.aclose()
+
+
+def _verdict(label: str, asked: str, answer: _Reading, fix: str) -> tuple[Status, str]:
+    missing = [name for name in ("decision", "emotion") if getattr(answer, name) is None]
+    took = f"{asked} answered in {answer.ms:.0f} ms"
+    if missing:
+        return "warn", (f"{label}: {took}, with no {' and no '.join(missing)} in it "
+                        f"({_one_line(answer.text, 60)!r}): {fix}")
+    return "ok", f"{label}: {took} (decision {answer.decision}, emotion {answer.emotion})"
+
+
+def _body_shape(body: dict[str, Any]) -> str:
+    """What the request carries, as the server sees it: string or parts, and the answer format's field."""
+    content = body["messages"][-1]["content"]
+    if isinstance(content, str):
+        shape = "string content"
+    else:
+        shape = " + ".join(p["type"] for p in content) + " parts"
+    fields = [f for f in _FORMAT_FIELDS if f in body]
+    return f"{shape}, " + (", ".join(fields) if fields else "free text")
+
+
+def _openai_failure(exc: Exception, prompt: MultimodalPrompt, body: dict[str, Any], settings: BrainSettings) -> str:
+    """What went wrong, as the fix: the message's parts, the answer format's field, the model, or the engine."""
+    message = _one_line(str(exc))
+    lower = message.lower()
+    empty = "with an empty body" in lower  # the server broke after accepting the request: its template, or the format
+    status = _HTTP_STATUS.search(message)
+    format_named = any(word in lower for word in _FORMAT_WORDS)
+    if isinstance(exc, TimeoutError) or "no data for" in lower or "connecterror" in lower:
+        return _stream_failure(exc, settings)
+    refused = "HTTP 200 with an empty body" if empty else status.group(0) if status else None
+    if not isinstance(body["messages"][-1]["content"], str) and refused and not format_named:
+        return _parts_fix(prompt, refused)
+    if any(f in body for f in _FORMAT_FIELDS) and (empty or format_named):
+        return f"{_format_fix(settings)} ({refused if empty else message})"
+    if "model" in lower and any(words in lower for words in ("not found", "does not exist", "no such")):
+        return f"the server does not serve {settings.model!r}: set brain.model to a model it lists ({message})"
+    return message
+
+
+def _stream_failure(exc: Exception, settings: BrainSettings) -> str:
+    if isinstance(exc, TimeoutError) or "no data for" in str(exc):
+        return (f"nothing for {settings.timeout_s:g} s (brain.timeout_s): the engine is stuck, or too slow for "
+                "this model on this machine")
+    if "ConnectError" in str(exc):
+        return f"not answering at {settings.base_url}: {START_ENGINE}"
+    return _one_line(str(exc))
+
+
+def _parts_fix(prompt: MultimodalPrompt, how: str) -> str:
+    """A text model's server refuses media parts: its chat template breaks (an empty 200), or its schema (4xx/5xx)."""
+    sent = [kind for kind, on in (("images", bool(prompt.images)), ("audio", prompt.audio is not None)) if on]
+    fix = " and ".join(f"brain.send_{kind} = false" for kind in sent)
+    what = " and ".join(kind.removesuffix("s") for kind in sent)
+    who = "this server's chat template" if how.endswith("empty body") else "this server"
+    return f"{who} rejects {what} parts: set {fix} ({how})"
+
+
+def _format_fix(settings: BrainSettings) -> str:
+    if settings.structured == "json":
+        return ('this server does not take a JSON schema (response_format): set brain.engine to what it is, '
+                'or brain.structured = "none"')
+    return 'this server does not take a GBNF grammar: set brain.engine to what it is, or brain.structured = "json"'
+
+
+def _unparsed_fix(settings: BrainSettings, body: dict[str, Any]) -> str:
+    """Why an answer may lack its decision or emotion: no format asked for, or a field the server ignores."""
+    if settings.structured == "none":
+        kind = "grammar" if settings.engine in GRAMMAR_ENGINES else "json"
+        return f'set brain.structured = "{kind}" so they always parse'
+    field = next(f for f in _FORMAT_FIELDS if f in body)
+    return f"the server ignored the {field} field: set brain.engine to what it is"
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _onnx_models(cfg: Config) -> Iterator[tuple[Status, str]]:
@@ -187,4 +425,4 @@ def run_doctor(cfg: Config) -> Iterator[tuple[Status, str]]:
     if all(status != "fail" for status, _ in onnx):  # else the analyzer would only repeat the first failure
         yield _face(cfg)
     yield "ok", f"TTS: {cfg.tts.backend} (voice {cfg.tts.voice})"
-    yield from _brain(cfg)
+    yield from check_brain(cfg)

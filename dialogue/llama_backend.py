@@ -290,6 +290,7 @@ class _Decoder:
         self.generated = 0
         self.first_piece_s: float | None = None
         self.prefill_s: float | None = None
+        self._unsent = ""  # the format's fixed text, sent with the next piece the model decides
         self._t0 = time.perf_counter()
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
@@ -321,6 +322,7 @@ class _Decoder:
         return np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.gen._n_vocab,))
 
     def _emit(self, text: str) -> None:
+        text, self._unsent = self._unsent + text, ""
         if text:
             if self.first_piece_s is None:
                 self.first_piece_s = time.perf_counter() - self._t0
@@ -333,7 +335,7 @@ class _Decoder:
         while not self.job.stop.is_set():
             if isinstance(step, Fixed):
                 self.pending += self.gen.tokenize(step.text)
-                self._emit(step.text)
+                self._unsent += step.text
                 value = ""
             elif isinstance(step, Pick):
                 value = self.pick(step.options)
@@ -347,6 +349,7 @@ class _Decoder:
             except StopIteration:
                 break
         self.flush()
+        self._emit("")
 
     def pick(self, options: tuple[str, ...]) -> str:
         """The likeliest of ``options``: the best allowed token at each step (a grammar's greedy choice)."""

@@ -44,7 +44,13 @@ _CLOSE_WAIT_S = 1.0
 
 
 class _Stalled(Exception):
-    """The model's stream stopped making progress (the watchdog's verdict)."""
+    """The model's stream stopped making progress (the watchdog's verdict). ``silent``: nothing at all came back
+    since the request, as from a dead engine; a stream that came back too slowly (a busy CPU, a long think)
+    costs its turn the fallback, but is no reason to stop asking the model."""
+
+    def __init__(self, message: str, silent: bool) -> None:
+        super().__init__(message)
+        self.silent = silent
 
 
 @dataclass(frozen=True)
@@ -135,11 +141,13 @@ class LlmBrain:
                 verdict = True
             except (BrainError, _Stalled) as exc:
                 reason = str(exc)
+                slow = isinstance(exc, _Stalled) and not exc.silent
             except Exception as exc:  # a backend bug must cost one answer, never the turn
                 reason = f"{self.target}: {type(exc).__name__}: {exc}"
+                slow = False
             if reason is None:
                 return
-            verdict = False
+            verdict = None if slow else False
             reason = " ".join(reason.split())
             if "text" in said or decision == "wait":
                 # Words already went out (they cannot be taken back), or the model chose silence: nothing to add.
@@ -160,6 +168,10 @@ class LlmBrain:
         if prefetch is None or self.breaker.state(self._clock()) != "closed":
             return
         prefetch(self._prompt(view), heard_prefix(view))
+
+    def request(self, view: BrainView) -> MultimodalPrompt:
+        """The request this brain would send for ``view``, in the exact shape (parts, format, history)."""
+        return self._prompt(view)
 
     def _prompt(self, view: BrainView, said_already: str = "") -> MultimodalPrompt:
         prompt = build_prompt(view, self.settings, sent=self._sent, said_already=said_already)
@@ -236,13 +248,14 @@ class LlmBrain:
                         item = await chunks.get()
                 except TimeoutError:
                     where = "mid-answer" if spoken else "before any words"
-                    raise _Stalled(f"{self.target}: stream stalled {where} (nothing for {gap:.3g} s)") from None
+                    raise _Stalled(f"{self.target}: stream stalled {where} (nothing for {gap:.3g} s)",
+                                   silent=not raw) from None
                 if item is _END:
                     break
                 if item is _THINK_CAP:
                     if spoken:
                         continue
-                    raise _Stalled(f"{self.target}: no words to speak after {think_s:.3g} s")
+                    raise _Stalled(f"{self.target}: no words to speak after {think_s:.3g} s", silent=not raw)
                 if isinstance(item, _Failed):
                     raise item.error
                 assert isinstance(item, str)

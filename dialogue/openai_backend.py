@@ -177,7 +177,7 @@ class OpenAIGenerator:
         try:
             async with self._client.stream("POST", self.url, json=body, headers=self._headers) as resp:
                 if resp.status_code >= 400:
-                    text = _error_text(await resp.aread())
+                    text = _error_text(await resp.aread()) + _parts_hint(body)
                     if resp.status_code >= 500:
                         raise _Retryable(f"HTTP {resp.status_code}: {text}")
                     raise BrainError(f"{self.url} rejected the request: HTTP {resp.status_code}: {text}")
@@ -197,7 +197,7 @@ class OpenAIGenerator:
                     if not first_line:
                         raise BrainError(f"{self.url}: HTTP {resp.status_code} with an empty body ({kind}): the server "
                                          f"failed after accepting the request, most often its chat template "
-                                         f"rejecting it{self._empty_body_hint(body)}")
+                                         f"rejecting it{_parts_hint(body) or _format_hint(body)}")
                     raise BrainError(f"{self.url}: no SSE data in the reply ({kind}): "
                                      f"{_one_line(first_line, 80)!r}")
         except httpx.TimeoutException as exc:
@@ -206,14 +206,6 @@ class OpenAIGenerator:
             raise _Retryable(f"{type(exc).__name__}: {_one_line(str(exc)) or 'connection failed'}") from exc
         except httpx.HTTPError as exc:
             raise BrainError(f"{self.url}: {type(exc).__name__}: {_one_line(str(exc))}") from exc
-
-    def _empty_body_hint(self, body: dict[str, Any]) -> str:
-        if isinstance(body["messages"][-1]["content"], list):
-            return (" (the message went as content parts, which a text model's template cannot join: set "
-                    "brain.send_images = false and brain.send_audio = false)")
-        if "grammar" in body or "structured_outputs" in body or "response_format" in body:
-            return " or the answer format (try brain.structured = \"none\" to see)"
-        return ""
 
     def _parse_line(self, line: str) -> str | None:
         """The text a ``data:`` line carries ('' for none), or None at ``[DONE]``."""
@@ -281,3 +273,17 @@ class OpenAIGenerator:
 def _prompt_text(prompt: MultimodalPrompt) -> str:
     """The prompt's messages as one text, in order: what a server's prefix cache matches against."""
     return "\n".join([prompt.system, *(f"{role}\n{text}" for role, text in prompt.history), "user\n" + prompt.user])
+
+
+def _parts_hint(body: dict[str, Any]) -> str:
+    """What to do when a request with media parts failed: a text model cannot take them."""
+    if isinstance(body["messages"][-1]["content"], list):
+        return (" (the message went as content parts, which a text model's template cannot join: set "
+                "brain.send_images = false and brain.send_audio = false)")
+    return ""
+
+
+def _format_hint(body: dict[str, Any]) -> str:
+    if "grammar" in body or "structured_outputs" in body or "response_format" in body:
+        return " or the answer format (try brain.structured = \"none\" to see)"
+    return ""

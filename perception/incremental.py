@@ -118,6 +118,11 @@ class IncrementalTranscriber:
             self.cut += settled.cut
         return self._joined(kept, tail)
 
+    @property
+    def settled_text(self) -> str:
+        """The settled words as the turn's final text will begin (what a brain may start reading early)."""
+        return " ".join(w.text for w in self.kept).strip()
+
     def finish(self, pcm: np.ndarray) -> Transcript:
         """The turn's transcript: the kept words plus a transcription of the audio after the cut (``final=True``).
 

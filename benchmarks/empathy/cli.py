@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
 
 DESCRIPTION = """\
 Replay the labelled empathy cases (benchmarks/empathy/cases.json: short conversations with a smiling, neutral
-or sad face track) through the real word appraisal, emotion fusion, rolling context and cue brain, and score
-each reply: does the agent's emotion match the expected valence, is any reply to negative content cheerful or
-congratulating, does it say a forbidden phrase. Rules are tuned on the "tune" half; report the "report" half.
-Writes DIR/summary.json, DIR/report.md and DIR/report.html (the per-case table)."""
+or sad face track) through the real word appraisal, emotion fusion and rolling context to the brain the config
+names (cue, llama, openai, transformers: e.g. --config configs/llama-local.toml), and score each reply: does the
+agent's emotion match the expected valence, is any reply to negative content cheerful or congratulating, does it
+say a forbidden phrase. Rules are tuned on the "tune" half; report the "report" half. Writes DIR/cases.json
+(every case's turns as it finishes: run the same command again to resume), DIR/summary.json, DIR/report.md and
+DIR/report.html (the per-case table), each naming the brain and model scored."""
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
     from agent.config import ConfigError, load_config
     from benchmarks.empathy.cases import CASES_FILE, load_cases, select
     from benchmarks.empathy.report import one_line, summarize, write_outputs
-    from benchmarks.empathy.runner import run_case
+    from benchmarks.empathy.session import evaluate
 
     try:
         config = load_config(args.config, args.set)
@@ -39,7 +42,12 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError, FileNotFoundError) as exc:
         print(f"empathy: {exc}", file=sys.stderr)
         return 2
-    summary = summarize(args.split, [(case, run_case(case, config)) for case in cases])
+    try:
+        brain, runs = asyncio.run(evaluate(config, cases, args.out))
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        print(f"empathy: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    summary = summarize(args.split, runs, brain)
     paths = write_outputs(args.out, summary)
     print(one_line(summary))
     print(f"wrote {paths[-1]}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from agent.files import atomic_write_bytes, atomic_write_json
+from agent.metrics import percentiles
 from benchmarks.empathy.cases import Case
 from benchmarks.empathy.runner import MATCHING, TurnResult
 
@@ -16,8 +17,9 @@ TARGET_CHEERFUL = 0
 """Cheerful or congratulating replies to negative content."""
 
 
-def summarize(split: str, runs: Sequence[tuple[Case, tuple[TurnResult, ...]]]) -> dict[str, Any]:
-    """The figures the targets are about, and every turn as a row."""
+def summarize(split: str, runs: Sequence[tuple[Case, tuple[TurnResult, ...]]],
+              brain: dict[str, str] | None = None) -> dict[str, Any]:
+    """The figures the targets are about, which brain gave them, and every turn as a row."""
     turns = [r for _, results in runs for r in results]
     scored = [r for r in turns if r.scored]
     negative = [r for r in scored if r.expect == "negative"]
@@ -25,11 +27,16 @@ def summarize(split: str, runs: Sequence[tuple[Case, tuple[TurnResult, ...]]]) -
     cheerful = sum(r.cheerful for r in negative)
     cases_passed = sum(all(r.passed for r in results if r.scored) for _, results in runs)
     topics = {case.topic for case, _ in runs}
+    speech = [r.first_speech_ms for r in turns if r.first_speech_ms is not None]
     return {
+        "brain": brain or {"backend": "cue", "name": "cue", "model": "rules (no model)"},
         "split": split, "cases": len(runs), "cases_passed": cases_passed, "topics": sorted(topics),
         "turns": len(turns), "scored_turns": len(scored), "negative_turns": len(negative),
         "cheerful_to_negative": cheerful, "valence_match": round(match, 4),
         "forbidden_phrases": sum(len(r.forbidden) for r in scored),
+        "brain_notes": sum(len(r.notes) for r in turns),
+        "acknowledged": sum(r.acknowledgement is not None for r in turns),
+        "first_speech_ms": percentiles(speech, (50, 90)),
         "targets": {"cheerful_to_negative": TARGET_CHEERFUL, "valence_match": TARGET_MATCH},
         "targets_met": cheerful <= TARGET_CHEERFUL and match >= TARGET_MATCH,
         "matching": {k: sorted(v) for k, v in MATCHING.items()},
@@ -39,12 +46,18 @@ def summarize(split: str, runs: Sequence[tuple[Case, tuple[TurnResult, ...]]]) -
     }
 
 
+def brain_line(summary: dict[str, Any]) -> str:
+    b = summary["brain"]
+    return f"{b['name']} ({b['model']})"
+
+
 def one_line(summary: dict[str, Any]) -> str:
     verdict = "targets met" if summary["targets_met"] else "targets MISSED"
-    return (f"empathy ({summary['split']}: {summary['cases']} cases, {summary['scored_turns']} scored turns): "
+    return (f"empathy of {brain_line(summary)} ({summary['split']}: {summary['cases']} cases, "
+            f"{summary['scored_turns']} scored turns): "
             f"{summary['cheerful_to_negative']} cheerful replies to negative content, "
             f"valence match {summary['valence_match']:.1%}, {summary['forbidden_phrases']} forbidden phrases, "
-            f"{summary['cases_passed']}/{summary['cases']} cases pass; {verdict}")
+            f"{summary['cases_passed']}/{summary['cases']} cases pass, {summary['brain_notes']} brain notes; {verdict}")
 
 
 def _verdict(row: dict[str, Any]) -> str:

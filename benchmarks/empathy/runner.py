@@ -1,26 +1,31 @@
-"""Replay of one case through the components a user runs, and the score of each reply.
+"""Replay of one case through the components a user runs, with the configured brain, and the score of each reply.
 
 Per user turn, as the session does it: face cues all along (as the face analyser
 produces them: the smile model's "happiness", or a classifier's "sadness"), the turn's
 voice and word cues (SentimentAnalyzer with its appraisal), fused on a copy of the
 conversation's EmotionFusion, the RollingContext's view with the history so far, the
-cue brain's reply; then the cues and both turns are committed, so the next turn sees them.
+brain's streamed reply (any brain: cue, llama, openai, transformers); then the cues and
+both turns are committed, so the next turn sees them. Each reply is timed as the runtime
+times it (first words, first piece of speech), so the same conversation also measures speed.
 """
 from __future__ import annotations
 
 import copy
+import time
+from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Callable
 
 from agent.config import Config
 from agent.context import RollingContext
 from benchmarks.empathy.cases import Case, Turn
-from dialogue.cue_brain import CueBrain
 from dialogue.memory import DialogueMemory
-from dialogue.types import DialogueTurn
+from dialogue.types import Brain, BrainView, DialogueTurn
 from perception.expression import expression_valence
 from perception.fusion import EmotionFusion
 from perception.sentiment import SentimentAnalyzer
 from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
+from speech.sentences import SentenceSplitter
 
 MATCHING: dict[str, frozenset[str]] = {
     "negative": frozenset({"concerned", "sad", "calm"}),
@@ -51,6 +56,49 @@ REPLY_DELAY_S = 0.6
 
 
 @dataclass(frozen=True)
+class Reply:
+    """What a brain said to one turn, and when: ``first_words_s`` from the request to its first words,
+    ``first_speech_s`` to the first piece the synthesizer would get (a sentence, or a first clause), an
+    acknowledgement included."""
+    decision: str | None
+    emotion: str | None
+    text: str
+    acknowledgement: str | None
+    notes: tuple[str, ...]
+    first_words_s: float | None
+    first_speech_s: float | None
+    total_s: float
+
+
+async def ask(brain: Brain, view: BrainView, first_clause_words: int | None = None) -> Reply:
+    """The brain's whole reply to ``view``, timed piece by piece as the session consumes it."""
+    splitter = SentenceSplitter(first_max_words=first_clause_words)
+    decision = emotion = ack = None
+    text, notes = "", []
+    first_words = first_speech = None
+    t0 = time.perf_counter()
+    async with aclosing(brain.respond(view)) as deltas:  # type: ignore[type-var]
+        async for delta in deltas:
+            now = time.perf_counter() - t0
+            decision = decision or delta.decision
+            emotion = emotion or delta.emotion
+            if delta.note:
+                notes.append(delta.note)
+            if delta.acknowledgement:
+                ack = delta.acknowledgement.text
+                first_speech = first_speech if first_speech is not None else now
+            if delta.text:
+                text += delta.text
+                first_words = first_words if first_words is not None else now
+                if first_speech is None and splitter.push(delta.text):
+                    first_speech = now
+    total = time.perf_counter() - t0
+    if text.strip() and first_speech is None:
+        first_speech = total  # one sentence that only the end of the stream completed
+    return Reply(decision, emotion, " ".join(text.split()), ack, tuple(notes), first_words, first_speech, total)
+
+
+@dataclass(frozen=True)
 class TurnResult:
     """One user turn and the agent's reply, with the emotion state it read and the verdict when scored."""
     case: str
@@ -66,6 +114,10 @@ class TurnResult:
     valence_ok: bool
     cheerful: bool
     forbidden: tuple[str, ...]
+    decision: str = "respond"
+    acknowledgement: str | None = None
+    notes: tuple[str, ...] = ()
+    first_speech_ms: float | None = None
 
     @property
     def scored(self) -> bool:
@@ -108,7 +160,7 @@ def voice_cue(voice: str, start: float, end: float) -> VoiceCue:
 
 
 def score(turn: Turn, case: Case, reply: str, agent_emotion: str, state: EmotionState, case_id: str,
-          index: int) -> TurnResult:
+          index: int, answer: Reply | None = None) -> TurnResult:
     said = reply.lower()
     cheerful = agent_emotion in CHEERFUL_EMOTIONS or any(p in said for p in CHEERFUL_PHRASES)
     banned = (*case.forbid, *turn.forbid, *(CHEERFUL_PHRASES if turn.expect == "negative" else ()))
@@ -117,17 +169,25 @@ def score(turn: Turn, case: Case, reply: str, agent_emotion: str, state: Emotion
                       agent_emotion=agent_emotion, user_label=state.label, reason=state.reason,
                       masking=state.masking, expect=turn.expect,
                       valence_ok=turn.expect is None or agent_emotion in MATCHING[turn.expect],
-                      cheerful=cheerful, forbidden=forbidden)
+                      cheerful=cheerful, forbidden=forbidden,
+                      **({} if answer is None else _timing(answer)))
 
 
-class _Conversation:
-    """One case's session state: the fusion, the rolling context and the brain, on a media timeline."""
+def _timing(answer: Reply) -> dict[str, object]:
+    first = answer.first_speech_s
+    return {"decision": answer.decision or "wait", "acknowledgement": answer.acknowledgement, "notes": answer.notes,
+            "first_speech_ms": None if first is None else round(first * 1000, 1)}
 
-    def __init__(self, config: Config) -> None:
+
+class Conversation:
+    """One case's session state: the fusion, the rolling context (history counted with ``count_tokens``), the
+    cue analysers, on a media timeline. :meth:`listen` gives the view the brain answers; :meth:`commit` what
+    the turn leaves behind."""
+
+    def __init__(self, config: Config, count_tokens: Callable[[str], int] | None = None) -> None:
         self.fusion = EmotionFusion(config.fusion)
-        self.context = RollingContext(config.context, DialogueMemory(config.brain.context_tokens,
+        self.context = RollingContext(config.context, DialogueMemory(config.brain.context_tokens, count_tokens,
                                                                      keep_recent=config.context.history_turns))
-        self.brain = CueBrain(config.brain, config.policy)
         self.sentiment = SentimentAnalyzer()
         self.t = 0.0
 
@@ -142,7 +202,15 @@ class _Conversation:
             self.t += FACE_EVERY_S
         self.t = until
 
-    def turn(self, turn: Turn) -> tuple[str, str, EmotionState]:
+    def heard(self, turn: Turn, words: int) -> BrainView:
+        """The view while the user is still speaking: their first ``words`` words settled (the engine may start
+        reading them); the clock is not moved."""
+        start = self.t + 0.5
+        said = " ".join(turn.user.split()[:words])
+        return self.context.view(start, "end_of_turn", Transcript(said, start, start + words / USER_WORDS_PER_S))
+
+    def listen(self, turn: Turn) -> tuple[BrainView, EmotionState, VoiceCue | None, TextCue]:
+        """The user says ``turn``: the view the brain answers, the fused state it reads, and the turn's cues."""
         start = self.t + 0.5
         end = start + len(turn.user.split()) / USER_WORDS_PER_S
         self.watch(turn.face, end)
@@ -156,23 +224,34 @@ class _Conversation:
         self.watch(turn.face, decide_t)
         view = self.context.view(decide_t, "end_of_turn", Transcript(turn.user, start, end), None, emotion=state,
                                  voice=voice, text_cue=words)
-        _, agent_emotion, sentences = self.brain.decide(view)
-        reply = " ".join(sentences)
-        self.context.add_turn(DialogueTurn("user", turn.user, end))
+        return view, state, voice, words
+
+    def commit(self, turn: Turn, view: BrainView, reply: Reply, voice: VoiceCue | None, words: TextCue) -> None:
+        """The user's turn, its cues and what the agent said (in the time it takes to say it) join the history."""
+        assert view.transcript is not None
+        self.context.add_turn(DialogueTurn("user", turn.user, view.transcript.end))
         for cue in (voice, words):
             if cue is not None:
                 self.add_cue(cue)
-        spoken = decide_t + len(reply.split()) / AGENT_WORDS_PER_S
-        self.watch(turn.face, spoken)
-        self.context.add_turn(DialogueTurn("agent", reply, spoken, emotion=agent_emotion))
-        return reply, agent_emotion, state
+        said = " ".join(p for p in (reply.acknowledgement, reply.text) if p)
+        if said:
+            spoken = self.t + len(said.split()) / AGENT_WORDS_PER_S
+            self.watch(turn.face, spoken)
+            self.context.add_turn(DialogueTurn("agent", said, spoken, emotion=reply.emotion))
 
 
-def run_case(case: Case, config: Config) -> tuple[TurnResult, ...]:
-    """Every turn of ``case`` in order (so earlier turns and replies carry over), each scored."""
-    conversation = _Conversation(config)
+async def run_case(case: Case, config: Config, brain: Brain) -> tuple[TurnResult, ...]:
+    """Every turn of ``case`` in order (so earlier turns and replies carry over), each answered by ``brain`` and
+    scored; the brain reads the words of each turn before its end, as the runtime lets it."""
+    conversation = Conversation(config, getattr(brain, "count_tokens", None))
+    prefetch = getattr(brain, "prefetch", None)
     results = []
     for index, turn in enumerate(case.turns):
-        reply, agent_emotion, state = conversation.turn(turn)
-        results.append(score(turn, case, reply, agent_emotion, state, case.id, index))
+        if prefetch is not None:
+            prefetch(conversation.heard(turn, max(1, len(turn.user.split()) - 2)))
+        view, state, voice, words = conversation.listen(turn)
+        reply = await ask(brain, view, config.tts.first_clause_words or None)
+        said = " ".join(p for p in (reply.acknowledgement, reply.text) if p)
+        results.append(score(turn, case, said, reply.emotion or "none", state, case.id, index, reply))
+        conversation.commit(turn, view, reply, voice, words)
     return tuple(results)

@@ -11,7 +11,7 @@ from benchmarks.humansense.tasks import MULTI, NUMERIC, SINGLE, YES_NO
 from dialogue.settings import BrainSettings
 from dialogue.types import MultimodalPrompt, TextGenerator
 
-BACKENDS: tuple[str, ...] = ("baseline:first", "baseline:random", "openai", "transformers")
+BACKENDS: tuple[str, ...] = ("baseline:first", "baseline:random", "llama", "openai", "transformers")
 
 
 class Answerer(Protocol):
@@ -89,6 +89,14 @@ class GeneratorAnswerer:
             await generator.aclose()
 
 
+def media_taken(backend: str, brain: BrainSettings) -> tuple[bool, bool]:
+    """(images, audio): whether the backend's model is given frames and audio. llama reads text only; the others as
+    brain.send_images and brain.send_audio say (both off: a text model behind an OpenAI-compatible server)."""
+    if backend == "llama":
+        return False, False
+    return brain.send_images, brain.send_audio
+
+
 def make_answerer(backend: str, brain: BrainSettings, *, model: str | None = None,
                   endpoints: Sequence[str] = (), seed: int = 0, think: bool = False) -> Answerer:
     """The answerer a ``--backend`` names; model backends are imported only when asked for."""
@@ -96,6 +104,13 @@ def make_answerer(backend: str, brain: BrainSettings, *, model: str | None = Non
         return BaselineAnswerer(kind=backend.split(":", 1)[1], seed=seed, think=think)
     if model:
         brain = replace(brain, model=model)
+    if backend == "llama":
+        from dialogue.brains import make_generator
+
+        brain = replace(brain, backend="llama")
+        brain.validate()
+        # One generator: it queues concurrent requests itself, and one model in memory is enough.
+        return GeneratorAnswerer([make_generator(brain)])
     if backend == "openai":
         from dialogue.openai_backend import OpenAIGenerator
 

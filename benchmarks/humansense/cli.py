@@ -26,12 +26,18 @@ text; only RR2 ES TR FR1 RR1 FR2 PC), agent (our own ASR transcript and voice/wo
 Yes/no items have no plain template: they are skipped (with the reason) unless the think templates are used.
 Frames: 1 fps up to 300 frames, 0.5 below 600, else 0.2, at most 24, resized within 360x420 pixels.
 Audio: the soundtrack goes to the model for RR2 ES TR FR1 RR1 FR2 PC (override with --audio-tasks / --no-audio);
-audio-only items always get their audio."""
+audio-only items always get their audio.
+Backends: llama runs a GGUF in this process with llama.cpp (--model FILE, or "bundled" for SmolLM2-135M); it reads
+text only.
+Text-only mode (--backend llama, or --set brain.send_images=false --set brain.send_audio=false for a text model
+behind an OpenAI-compatible server): no frames or audio go into any prompt; use --variant agent, whose transcript and
+cues are then all the model learns of the media (other variants answer from the question alone, with a warning).
+Every item is still answered, and questions[NAME_input] records what the model was given for each answer."""
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="TOML config whose [brain] section configures the openai/transformers backend "
-                                    "(default configs/embedded.toml)")
+    p.add_argument("--config", help="TOML config whose [brain] section configures the llama/openai/transformers "
+                                    "backend (default configs/embedded.toml)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set brain.temperature=0 (repeatable)")
 
@@ -43,10 +49,11 @@ def register_eval(subparsers: Any) -> None:
     p.add_argument("--data-root", type=Path, metavar="DIR",
                    help="folder the items' media paths are relative to (default: the data file's folder)")
     p.add_argument("--backend", required=True, choices=BACKENDS,
-                   help="baseline:first / baseline:random (reference floors that ignore the media), openai "
-                        "(an OpenAI-compatible endpoint, e.g. vLLM), transformers (local Qwen2.5-Omni thinker)")
-    p.add_argument("--model", help="served model name (openai) or checkpoint path / hub id (transformers); "
-                                   "overrides brain.model")
+                   help="baseline:first / baseline:random (reference floors that ignore the media), llama "
+                        "(a GGUF in-process through llama.cpp; text only), openai (an OpenAI-compatible endpoint, "
+                        "e.g. vLLM), transformers (local Qwen2.5-Omni thinker)")
+    p.add_argument("--model", help="GGUF file or \"bundled\" (llama), served model name (openai) or checkpoint path / "
+                                   "hub id (transformers); overrides brain.model")
     p.add_argument("--name", required=True, metavar="MODEL_NAME",
                    help="key the answers are stored under in each item (questions[MODEL_NAME])")
     p.add_argument("--out", required=True, type=Path, metavar="RESULTS.json",
@@ -147,11 +154,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from agent.config import load_config
     from agent.outputs import check_folder
     from agent.signals import Interrupted, run_until_signalled
-    from benchmarks.humansense.answerers import make_answerer
+    from benchmarks.humansense.answerers import make_answerer, media_taken
     from benchmarks.humansense.cache import MediaCache
     from benchmarks.humansense.loader import load_dataset
     from benchmarks.humansense.results import ResultsFile
-    from benchmarks.humansense.runner import EvalOptions, Progress, run_eval
+    from benchmarks.humansense.runner import EvalOptions, Progress, input_mode, run_eval
     from benchmarks.humansense.tasks import resolve_columns
 
     if args.concurrency < 1 or args.prep_threads < 1:
@@ -165,10 +172,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"skipped {problem}", file=sys.stderr)
     audio = frozenset() if args.no_audio else (resolve_columns(args.audio_tasks) if args.audio_tasks else AUDIO_TASKS)
     think = True if args.think else None
+    send_images, send_audio = media_taken(args.backend, cfg.brain)
     options = EvalOptions(variant=args.variant, think=think, audio_columns=audio,
                           tasks=resolve_columns(args.tasks) if args.tasks else None, limit=args.limit,
                           concurrency=args.concurrency, prep_threads=args.prep_threads,
-                          system=QWEN_OMNI_SYSTEM if args.system == "qwen-omni" else "", max_tokens=args.max_tokens)
+                          system=QWEN_OMNI_SYSTEM if args.system == "qwen-omni" else "", max_tokens=args.max_tokens,
+                          send_images=send_images, send_audio=send_audio)
+    if options.text_only and args.variant != "agent":
+        print(f"humansense: warning: the model reads text only and sees no media: with --variant {args.variant} it "
+              "answers from the prompt text alone (--variant agent adds our transcript and cues)", file=sys.stderr)
     results = ResultsFile(args.out, dataset, args.name)
     perception = None
     if args.variant == "agent":
@@ -206,6 +218,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"{args.out}: {summary.answered} answered, {summary.skipped} skipped, {summary.failed} failed, "
           f"{summary.already} already answered before this run; {len(dataset.problems)} bad items "
           f"(of {len(dataset.data)}) in {summary.wall_s:.1f} s")
+    print(f"  input: {input_mode(options)} (each answer's in questions[{args.name}_input])")
     for reason, n in sorted(summary.skip_reasons.items()):
         print(f"  skipped {n}: {reason}")
     for index, message in summary.errors[:10]:

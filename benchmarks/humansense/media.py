@@ -173,12 +173,23 @@ def read_frames(path: Path, full_frame_number: float | None, fps: float | None) 
         raise MediaError(f"{path}: video cannot be decoded ({exc})") from None
 
 
+def media_kind(path: Path) -> str:
+    """The media's kind, "video" or "audio" (no video stream), decoding nothing: for a model given none of it."""
+    return _kind(path, probe(path))
+
+
+def _kind(path: Path, info: Probe) -> str:
+    if info.has_video:
+        return "video"
+    if not info.has_audio:
+        raise MediaError(f"{path}: has neither a video nor an audio stream")
+    return "audio"
+
+
 def prepare(path: Path, full_frame_number: float | None, fps: float | None, audio: bool) -> Prepared:
     """Frames and (when ``audio``, or always for audio-only media) the soundtrack of one item's media file."""
     info = probe(path)
-    if not info.has_video:
-        if not info.has_audio:
-            raise MediaError(f"{path}: has neither a video nor an audio stream")
+    if _kind(path, info) == "audio":
         return Prepared(kind="audio", audio=read_audio(path) if audio else None)
     video = read_frames(path, full_frame_number, fps)
     if not audio:

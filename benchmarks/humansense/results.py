@@ -22,6 +22,12 @@ def error_key(model_name: str) -> str:
     return f"{model_name}_error"
 
 
+def input_key(model_name: str) -> str:
+    """Where what the model was given for an answer is recorded (frames and audio, or text only): beside the answer,
+    never under its key, so the published scorer still reads the file."""
+    return f"{model_name}_input"
+
+
 def _same_item(a: Any, b: Any) -> bool:
     try:
         return a["video_path"] == b["video_path"] and a["questions"]["question"] == b["questions"]["question"]
@@ -39,6 +45,7 @@ class ResultsFile:
         self.dataset = dataset
         self.model_name = model_name
         self.error_key = error_key(model_name)
+        self.input_key = input_key(model_name)
         self._version = 0
         self._saved = -1
         self._lock = asyncio.Lock()
@@ -88,8 +95,10 @@ class ResultsFile:
         """As the published harness decides: a non-empty answer under the model's name."""
         return bool(item.q.get(self.model_name))
 
-    def record_answer(self, item: Item, text: str) -> None:
+    def record_answer(self, item: Item, text: str, given: str) -> None:
+        """``text`` as the model wrote it; ``given``: what it was given (see runner.describe_input)."""
         item.q[self.model_name] = text
+        item.q[self.input_key] = given
         item.q.pop(self.error_key, None)
         self._version += 1
 

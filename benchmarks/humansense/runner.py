@@ -7,18 +7,21 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Literal
 
 from benchmarks.humansense.answerers import Answerer
 from benchmarks.humansense.cache import MediaCache, cache_key
 from benchmarks.humansense.loader import Dataset, Item
-from benchmarks.humansense.media import MediaError, Prepared, prepare
+from benchmarks.humansense.media import MediaError, Prepared, media_kind, prepare
 from benchmarks.humansense.prompts import QWEN_OMNI_SYSTEM, build_prompt
 from benchmarks.humansense.results import ResultsFile
 from benchmarks.humansense.tasks import AUDIO_TASKS
 from dialogue.types import MultimodalPrompt
 
 logger = logging.getLogger(__name__)
+
+EMPTY_ANSWER = ("the model gave an empty answer; a server that stops a request when the next one arrives ends it so "
+                "(llama-cpp-python's server unless started with --interrupt_requests false): try --concurrency 1")
 
 Perception = Callable[[Prepared], str]
 
@@ -35,6 +38,53 @@ class EvalOptions:
     prep_threads: int = 2
     system: str = QWEN_OMNI_SYSTEM
     max_tokens: int = 512
+    send_images: bool = True
+    """The model takes images (brain.send_images; never llama): the sampled frames go into its prompts."""
+    send_audio: bool = True
+    """The model takes audio (brain.send_audio; never llama): the soundtrack goes in as ``audio_columns`` say."""
+
+    @property
+    def text_only(self) -> bool:
+        """No frames and no audio go into any prompt: the agent variant's perception text is all the model learns
+        of the media."""
+        return not (self.send_images or self.send_audio)
+
+
+# What a variant's prompt text tells the model about the media (the others: nothing).
+_MEDIA_TEXT = {"agent": "agent perception: transcript, cues", "asr": "the item's published asr_en transcript"}
+
+
+def _text_only(variant: str) -> str:
+    return f"text only ({_MEDIA_TEXT.get(variant, 'the question alone')}); no frames or audio sent"
+
+
+def describe_input(prompt: MultimodalPrompt, variant: str) -> str:
+    """What the model was given for one answer, recorded beside it in the results file."""
+    heard = prompt.audio is not None and prompt.audio.size > 0
+    if not prompt.images and not heard:
+        return _text_only(variant)
+    given = f"frames: {len(prompt.images)}, audio: {'yes' if heard else 'no'}"
+    return f"{given}; {_MEDIA_TEXT[variant]}" if variant in _MEDIA_TEXT else given
+
+
+def input_mode(options: EvalOptions) -> str:
+    """What the model is given in a whole run, in one line (each answer's own is in the results file)."""
+    if options.text_only:
+        return _text_only(options.variant)
+    media = ["frames"] if options.send_images else []
+    if options.send_audio and options.audio_columns:
+        media.append(f"audio ({' '.join(sorted(options.audio_columns))}, and audio-only items)")
+    sent = " and ".join(media) + " sent" if media else "no frames or audio sent"
+    return f"{sent}; {_MEDIA_TEXT[options.variant]}" if options.variant in _MEDIA_TEXT else sent
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One item's end: "answer" (``text``, and ``given``: what the model was given), "failed" or "skipped" (``text``
+    says why)."""
+    kind: Literal["answer", "failed", "skipped"]
+    text: str
+    given: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,44 +171,55 @@ async def run_eval(dataset: Dataset, answerer: Answerer, results: ResultsFile, o
         counts.prepare_s += time.perf_counter() - t
         return media
 
-    async def attempt(item: Item, executor: ThreadPoolExecutor) -> tuple[str, str]:
-        """("answer", text), ("failed", message) or ("skipped", reason); holds a concurrency slot only while working."""
+    def media_of(item: Item, audio: bool) -> Prepared:
+        """What the model and the agent's perception need; for a text-only model's plain prompt that is nothing,
+        but the file is still checked to be media, so broken items fail in every mode alike."""
+        if options.text_only and options.variant != "agent":
+            return Prepared(kind=media_kind(item.media_path))
+        return prepared_for(item, audio)
+
+    async def attempt(item: Item, executor: ThreadPoolExecutor) -> _Outcome:
+        """The item's outcome; holds a concurrency slot only while working."""
         async with semaphore:
             plan = build_prompt(item, options.variant, think=options.think, audio_columns=options.audio_columns)
             if plan.text is None:
-                return "skipped", plan.skip_reason or "skipped"
-            want_audio = plan.audio or options.variant == "agent"
+                return _Outcome("skipped", plan.skip_reason or "skipped")
+            agent = options.variant == "agent"
             try:
-                media = await loop.run_in_executor(executor, prepared_for, item, want_audio)
+                media = await loop.run_in_executor(executor, media_of, item,
+                                                   (plan.audio and options.send_audio) or agent)
             except MediaError as exc:
-                return "failed", str(exc)
+                return _Outcome("failed", str(exc))
             except Exception as exc:  # an unreadable file must not stop the run
-                return "failed", f"{item.media_path}: {type(exc).__name__}: {exc}"
+                return _Outcome("failed", f"{item.media_path}: {type(exc).__name__}: {exc}")
             if media.kind == "audio" and not options.audio_columns:
-                return "skipped", "audio-only media and audio is off"
-            if options.variant == "agent" and perception is not None:
+                return _Outcome("skipped", "audio-only media and audio is off")
+            if agent and perception is not None:
                 summary = await loop.run_in_executor(executor, perception, media)
                 plan = build_prompt(item, options.variant, think=options.think, audio_columns=options.audio_columns,
                                     perception=summary)
-            give_audio = plan.audio or media.kind == "audio"
-            prompt = MultimodalPrompt(user=plan.text or "", system=options.system, images=media.frames,
+            give_audio = options.send_audio and (plan.audio or media.kind == "audio")
+            prompt = MultimodalPrompt(user=plan.text or "", system=options.system,
+                                      images=media.frames if options.send_images else (),
                                       audio=media.audio if give_audio else None, max_tokens=options.max_tokens)
             t = time.perf_counter()
             try:
                 text = await answerer.answer(prompt, item)
             except Exception as exc:  # a failed request is recorded and the run goes on
-                return "failed", f"{type(exc).__name__}: {exc}"
+                return _Outcome("failed", f"{type(exc).__name__}: {exc}")
             counts.answer_s += time.perf_counter() - t
-            return "answer", text
+            if not text:  # the published harness counts an empty answer as none: say so, do not count it answered
+                return _Outcome("failed", EMPTY_ANSWER)
+            return _Outcome("answer", text, describe_input(prompt, options.variant))
 
     async def one(item: Item, executor: ThreadPoolExecutor) -> None:
-        outcome, text = await attempt(item, executor)
-        if outcome == "skipped":
-            skip(item, text)
-        elif outcome == "failed":
-            await fail(item, text)
+        outcome = await attempt(item, executor)
+        if outcome.kind == "skipped":
+            skip(item, outcome.text)
+        elif outcome.kind == "failed":
+            await fail(item, outcome.text)
         else:
-            results.record_answer(item, text)
+            results.record_answer(item, outcome.text, outcome.given)
             counts.answered += 1
             await results.save()
 

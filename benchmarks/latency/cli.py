@@ -43,6 +43,10 @@ def register(subparsers: Any) -> None:
                    help="run the suite once per value of a config key and plot latency against cut-ins")
     p.add_argument("--components", action="store_true",
                    help="instead of replays, microbenchmark VAD, ASR, TTS, face/expression and brain overhead")
+    p.add_argument("--brain", action="store_true",
+                   help="instead of replays, hold a 10-turn conversation with the configured brain (--config) and time "
+                        "each turn: prompt tokens evaluated, request to first words and to first speech; writes "
+                        "DIR/brain.json and DIR/brain.png (--repeat, --pace and --compare apply)")
     p.add_argument("--pace", choices=("realtime", "fast"), default="realtime",
                    help="replay media at real time (default, what a user experiences) or as fast as compute allows")
     p.add_argument("--camera", choices=("on", "off"), default="on",
@@ -140,8 +144,36 @@ def main(args: argparse.Namespace) -> int:
         return 2
 
 
+def _run_brain(args: argparse.Namespace, console: Any, say: Any) -> None:
+    import json
+
+    from agent.config import load_config
+    from benchmarks.latency.brain import run_brain_bench
+
+    old = None
+    if args.compare:
+        path = args.compare / "brain.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no brain.json to compare with")
+        old = json.loads(path.read_text(encoding="utf-8"))["summary"]
+    result = run_brain_bench(load_config(args.config, args.sets), args.out, args.repeat, args.pace == "realtime", say)
+    s, b = result["summary"], result["brain"]
+    console.print(f"{b['name']} ({b['model']}), {result['repeat']} x {s['turns'] // result['repeat']} turns, "
+                  f"{s['parsed']}/{s['turns']} parsed, {s['with_notes']} with notes, {s['acknowledged']} acknowledged")
+    for key, fig in s["after_first"].items():
+        line = f"  {key} after the first turn: p50 {_fmt(fig.get('p50'))}, p90 {_fmt(fig.get('p90'))}, max {_fmt(fig.get('max'))}"
+        if old is not None and old["after_first"].get(key, {}).get("p50"):
+            line += f" (p50 ratio to {args.compare}: {fig['p50'] / old['after_first'][key]['p50']:.2f})"
+        console.print(line)
+    console.print(f"  first speech grows {_fmt(s['first_speech_ms_per_turn_slope'])} ms a turn")
+    console.print(f"wrote {args.out / 'brain.json'}")
+
+
 def _run(args: argparse.Namespace, opts: BenchOptions, console: Any, say: Any) -> int:
     """The chosen run; raises ScenarioError, FileNotFoundError or ValueError for a one-line error."""
+    if args.brain:
+        _run_brain(args, console, say)
+        return 0
     if args.components:
         from benchmarks.latency.components import run_components
 

@@ -306,15 +306,15 @@ def test_doctor_checks_the_onnx_face_and_expression_models(tmp_path, capsys):
     assert f"expression.onnx_path: {junk}: not a loadable ONNX model" in line(lines, "expression")
 
 
-def test_doctor_warns_when_the_brain_endpoint_lists_models_but_streams_another_shape(capsys):
+def test_doctor_fails_when_the_brain_endpoint_lists_models_but_streams_another_shape(capsys):
     from tests.dialogue.chat_server import ChatServer, Reply
 
     brain = ("vision.enabled=false", "brain.backend=openai", "brain.model=tiny")
     with ChatServer(Reply(lines=('data: {"choices": {"text": "OK"}}', "data: [DONE]"))) as server:
         lines = doctor(capsys, *brain, f"brain.base_url={server.base_url}")
     assert line(lines, f"brain endpoint {server.base_url}").startswith("  ok")
-    streaming = line(lines, "brain streaming")
-    assert streaming.startswith("warn") and "unexpected chunk shape (choices is a dict, not a list)" in streaming
-    with ChatServer(Reply(chunks=("OK",))) as server:
+    request = line(lines, "brain (openai)")
+    assert request.startswith("fail") and "unexpected chunk shape (choices is a dict, not a list)" in request
+    with ChatServer(Reply(chunks=("<decision>respond</decision>", "<emotion>warm</emotion>"))) as server:
         lines = doctor(capsys, *brain, f"brain.base_url={server.base_url}")
-    assert line(lines, "brain streaming").startswith("  ok")
+    assert line(lines, "brain (openai)").startswith("  ok")

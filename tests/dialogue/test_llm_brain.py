@@ -527,3 +527,18 @@ def _run_turns(brain: LlmBrain, views: list[BrainView]) -> list[list[BrainDelta]
     async def go() -> list[list[BrainDelta]]:
         return [[d async for d in brain.respond(v)] for v in views]
     return asyncio.run(go())
+
+
+def test_a_slow_stream_costs_its_turn_but_never_opens_the_breaker() -> None:
+    settings = replace(SETTINGS, first_text_timeout_s=0.2)
+    brain = _scripted("<decision>respond</decision>", 0.5, "<response>Late.</response>", settings=settings)
+    turns = _turns(brain, 3)
+    assert all(deltas[1].note and "stalled before any words" in deltas[1].note for _, deltas in turns)
+    assert brain.breaker.failures == 0  # every turn asked the model again
+
+
+def test_a_silent_stream_is_a_dead_engine_and_counts() -> None:
+    settings = replace(SETTINGS, first_text_timeout_s=0.2)
+    brain = _scripted(0.5, "<decision>respond</decision>", settings=settings)
+    _, (_, third) = _turns(brain, 2)[0], _turns(brain, 1)[0]
+    assert third[0].note == "fallback: scripted://model skipped for 30 s after 2 failures"

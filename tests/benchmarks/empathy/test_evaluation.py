@@ -3,10 +3,19 @@ from __future__ import annotations
 
 import time
 
+import asyncio
+
 from agent.config import Config
 from benchmarks.empathy.cases import Case, Turn, load_cases, select
 from benchmarks.empathy.report import TARGET_MATCH, summarize
-from benchmarks.empathy.runner import CHEERFUL_PHRASES, MATCHING, face_cue, run_case
+from benchmarks.empathy.runner import CHEERFUL_PHRASES, MATCHING, TurnResult, face_cue
+from benchmarks.empathy.runner import run_case as run_with
+from dialogue.cue_brain import CueBrain
+
+
+def run_case(case: Case, config: Config) -> tuple[TurnResult, ...]:
+    """The case answered by a fresh cue brain (as the evaluation gives each case)."""
+    return asyncio.run(run_with(case, config, CueBrain(config.brain, config.policy)))
 
 
 def test_the_report_half_meets_the_targets_quickly():

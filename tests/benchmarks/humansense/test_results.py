@@ -21,11 +21,12 @@ def test_answers_go_under_the_model_name_and_errors_elsewhere(minidata, tmp_path
     ds = _data(minidata, tmp_path)
     out = tmp_path / "res.json"
     res = ResultsFile(out, ds, "M")
-    res.record_answer(ds.items[0], "B")
+    res.record_answer(ds.items[0], "B", "frames: 4, audio: yes")
     res.record_error(ds.items[1], "boom")
     asyncio.run(res.save())
     saved = json.loads(out.read_text())
     assert saved[0]["questions"]["M"] == "B" and "M_error" not in saved[0]["questions"]
+    assert saved[0]["questions"]["M_input"] == "frames: 4, audio: yes"   # what the answer was given, beside it
     assert saved[1]["questions"]["M_error"] == "boom" and "M" not in saved[1]["questions"]
     assert saved[7] == minidata.vqa_items[7]           # bad items are kept untouched
     assert list(tmp_path.glob(".res.json.*")) == []    # no temporary file left behind
@@ -34,11 +35,11 @@ def test_answers_go_under_the_model_name_and_errors_elsewhere(minidata, tmp_path
 def test_resume_takes_over_answers_of_every_model(minidata, tmp_path: Path) -> None:
     out = tmp_path / "res.json"
     first = ResultsFile(out, _data(minidata, tmp_path), "M")
-    first.record_answer(first.dataset.items[0], "B")
+    first.record_answer(first.dataset.items[0], "B", "frames: 4, audio: yes")
     first.save_now()
     other = ResultsFile(out, _data(minidata, tmp_path), "Other")
     assert other.answered(other.dataset.items[0]) is False
-    other.record_answer(other.dataset.items[1], "C")
+    other.record_answer(other.dataset.items[1], "C", "frames: 4, audio: no")
     other.save_now()
     again = ResultsFile(out, _data(minidata, tmp_path), "M")
     assert again.answered(again.dataset.items[0])

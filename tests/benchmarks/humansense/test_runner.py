@@ -72,6 +72,15 @@ def test_no_audio_skips_audio_only_items_and_sends_no_soundtrack(minidata, tmp_p
     assert summary.skip_reasons == {"audio-only media and audio is off": 2}
 
 
+def test_an_empty_answer_is_a_failure_that_names_the_likely_cause(minidata, tmp_path: Path) -> None:
+    with ChatServer(reply="") as server:
+        summary = _run(minidata.aqa, minidata.root, tmp_path / "aqa.json", [server.base_url], EvalOptions())
+    assert (summary.answered, summary.failed) == (0, 2)
+    saved = json.loads((tmp_path / "aqa.json").read_text())
+    assert all("omni" not in e["questions"] and "empty answer" in e["questions"]["omni_error"]
+               and "--interrupt_requests false" in e["questions"]["omni_error"] for e in saved)
+
+
 def test_rerun_resumes_and_retries_only_what_is_missing(minidata, tmp_path: Path) -> None:
     out = tmp_path / "vqa.json"
     with ChatServer() as server:
