@@ -266,7 +266,7 @@ class LlamaGenerator:
         return GenerationStats(new_tokens=decoder.generated, first_piece_s=decoder.first_piece_s,
                                total_s=time.perf_counter() - t0, cancelled=job.stop.is_set(),
                                prompt_tokens=len(job.tokens), prefilled_tokens=prefilled,
-                               prefill_s=decoder.prefill_s)
+                               prefill_s=decoder.prefill_s, truncated=decoder.generated >= job.max_tokens > 0)
 
     async def warm_up(self, prompt: MultimodalPrompt | None = None) -> None:
         """Answer a few tokens of ``prompt`` (the brain's fixed part): it is then in the cache, the first call's

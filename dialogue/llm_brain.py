@@ -31,7 +31,7 @@ from dialogue.cue_brain import CueBrain
 from dialogue.engine_speed import EngineSpeed
 from dialogue.errors import BrainError
 from dialogue.memory import estimate_tokens
-from dialogue.parser import TagParser
+from dialogue.parser import CUT_OFF, TagParser
 from dialogue.prompt import TurnKey, build_prompt, current_key, fit_context, heard_prefix, turn_key
 from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.types import Acknowledgement, Brain, BrainDelta, BrainView, MultimodalPrompt, TextGenerator
@@ -274,8 +274,13 @@ class LlmBrain:
             for delta in tail:
                 yield delta
             self._remember(view, prompt)
+            stats = getattr(self.generator, "last_stats", None)
+            cut = stats is not None and stats.truncated
             for warning in parser.warnings:
-                yield BrainDelta(note=f"repair: {warning}")
+                if cut and warning == CUT_OFF:  # the token limit ended it mid-tag: a length, not a format, problem
+                    logger.info("brain %s: the answer reached brain.max_new_tokens", self.name)
+                else:
+                    yield BrainDelta(note=f"repair: {warning}")
         finally:
             self.thinking = parser.thinking
             self.warnings = list(parser.warnings)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import time
 from typing import Any, AsyncIterator
 
@@ -28,6 +29,8 @@ from dialogue.types import GenerationStats, MultimodalPrompt
 logger = logging.getLogger(__name__)
 
 WARM_UP_TOKENS = 4
+_MEDIA_COMPLAINT = re.compile(r"content|template|image|audio|part|validation|concatenate|list", re.IGNORECASE)
+"""Words in an error that may be about the media parts (an overloaded server's is not)."""
 _ROLES = {"user": "user", "assistant": "assistant", "agent": "assistant", "system": "system"}
 
 
@@ -76,6 +79,7 @@ class OpenAIGenerator:
         if key:
             self._headers["Authorization"] = f"Bearer {key}"
         self._last_text = ""  # the previous request's messages and answer: what the server's cache holds
+        self._finish: str | None = None  # the last stream's finish_reason
         self.last_stats: GenerationStats | None = None
 
     def build_request(self, prompt: MultimodalPrompt) -> dict[str, Any]:
@@ -142,6 +146,7 @@ class OpenAIGenerator:
         attempts = self.settings.retries + 1
         prefill = self.prefill_tokens(prompt)
         started = time.perf_counter()
+        self._finish = None
         pieces_out: list[str] = []
         for attempt in range(attempts):
             pieces = self._attempt(body)
@@ -170,14 +175,15 @@ class OpenAIGenerator:
                 self._last_text = _prompt_text(prompt) + "".join(pieces_out)
                 self.last_stats = GenerationStats(new_tokens=len(pieces_out), first_piece_s=first_s,
                                                   total_s=time.perf_counter() - started, prefilled_tokens=prefill,
-                                                  prefill_s=first_s)
+                                                  prefill_s=first_s, truncated=self._finish == "length")
             return
 
     async def _attempt(self, body: dict[str, Any]) -> AsyncIterator[str]:
         try:
             async with self._client.stream("POST", self.url, json=body, headers=self._headers) as resp:
                 if resp.status_code >= 400:
-                    text = _error_text(await resp.aread()) + _parts_hint(body)
+                    text = _error_text(await resp.aread())
+                    text += _parts_hint(body) if _MEDIA_COMPLAINT.search(text) else ""
                     if resp.status_code >= 500:
                         raise _Retryable(f"HTTP {resp.status_code}: {text}")
                     raise BrainError(f"{self.url} rejected the request: HTTP {resp.status_code}: {text}")
@@ -238,6 +244,7 @@ class OpenAIGenerator:
         choice = choices[0]
         if not isinstance(choice, dict):
             raise bad(f"choices[0] is a {type(choice).__name__}, not an object")
+        self._finish = choice.get("finish_reason") or self._finish
         delta = choice.get("delta")
         if delta is None:
             return ""  # a chunk that only carries finish_reason

@@ -22,6 +22,7 @@ _PARTIAL_TAG = re.compile(r"<[ \t]{0,3}/?[ \t]{0,3}(?:[A-Za-z][\w-]{0,23}[ \t]{0
 # A decision/emotion value whose closing tag is missing ends at the first line break after some text.
 _VALUE_LINE_END = re.compile(r"\S[^\S\n]*\n")
 
+CUT_OFF = "the answer ended inside a tag"
 _RESPONSE_TAGS = frozenset({"response", "answer"})
 _KNOWN_TAGS = frozenset({"think", "decision", "emotion"}) | _RESPONSE_TAGS
 
@@ -172,7 +173,7 @@ class TagParser:
         cut = _PARTIAL_TAG.search(text) if final and tag is None else None
         if cut is not None:
             text = text[:cut.start()]
-            self._warn("the answer ended inside a tag")
+            self._warn(CUT_OFF)
         self._on_text(text)
         if tag is None:
             self._buf = self._buf[end:] if not final else ""

@@ -108,7 +108,7 @@ class MultimodalPrompt:
 class GenerationStats:
     """How one generation went. ``prefilled_tokens``: prompt tokens the engine had to process (not found in its
     cache), exact in-process, estimated for a server; ``tokens_after_cancel``: tokens made between the stop
-    request and the actual stop."""
+    request and the actual stop; ``truncated``: the answer was cut at its token limit."""
     new_tokens: int
     first_piece_s: float | None
     total_s: float
@@ -117,6 +117,7 @@ class GenerationStats:
     prompt_tokens: int | None = None
     prefilled_tokens: int | None = None
     prefill_s: float | None = None
+    truncated: bool = False
 
 
 class TextGenerator(Protocol):

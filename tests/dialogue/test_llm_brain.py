@@ -542,3 +542,16 @@ def test_a_silent_stream_is_a_dead_engine_and_counts() -> None:
     brain = _scripted(0.5, "<decision>respond</decision>", settings=settings)
     _, (_, third) = _turns(brain, 2)[0], _turns(brain, 1)[0]
     assert third[0].note == "fallback: scripted://model skipped for 30 s after 2 failures"
+
+
+def test_an_answer_cut_at_the_token_limit_is_not_a_format_repair() -> None:
+    class Cut(Timed):
+        async def stream(self, prompt: object) -> AsyncIterator[str]:
+            async for piece in super().stream(prompt):
+                yield piece
+            assert self.last_stats is not None
+            self.last_stats = replace(self.last_stats, truncated=True)
+
+    deltas, _ = _timed(_measured(FAST, Cut(SAID[0], "<response>That sounds hard. And I</resp")))
+    assert "".join(d.text for d in deltas if d.text) == "That sounds hard. And I"
+    assert not any(d.note for d in deltas)
