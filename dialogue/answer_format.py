@@ -20,6 +20,8 @@ AGENT_EMOTIONS: tuple[str, ...] = (
 """The emotions the agent may show; each maps to TTS prosody in ``speech.prosody``."""
 Structure = Literal["grammar", "json", "none"]
 CHARS_PER_TOKEN = 4
+SPOKEN_STOPS = "<["
+"""What cannot be in spoken words: a tag, or a bracketed note (the notes the prompt gives; stage directions)."""
 """Reasoning is bounded in tokens; a grammar can only count characters, at about this many a token."""
 
 
@@ -38,7 +40,7 @@ class Pick:
 
 @dataclass(frozen=True)
 class Open:
-    """Free text written by the model until ``stop`` (not part of it), at most ``max_tokens`` tokens."""
+    """Free text written by the model until any character of ``stop`` (not part of it), at most ``max_tokens``."""
     name: str
     stop: str
     max_tokens: int | None = None
@@ -91,7 +93,7 @@ class AnswerFormat:
         yield Pick("emotion", AGENT_EMOTIONS)
         yield Fixed("</emotion><response>")
         if decision != "wait":
-            yield Open("response", "<")
+            yield Open("response", SPOKEN_STOPS)
         yield Fixed("</response>")
 
     def gbnf(self) -> str:
@@ -109,7 +111,7 @@ class AnswerFormat:
                 f'answer ::= ({speak}) "</decision><emotion>" emotion "</emotion><response>" text "</response>"'
                 f' | "wait</decision><emotion>" emotion "</emotion><response></response>"\n'
                 f"emotion ::= {emotions}\n"
-                f"text ::= [^<]+{think}\n")
+                f"text ::= [^<\\[]+{think}\n")
 
     def json_schema(self) -> dict[str, Any]:
         """The JSON format's schema; properties in the order they are written (engines keep it)."""
@@ -128,7 +130,7 @@ class AnswerFormat:
         decisions = "|".join(DECISIONS)
         emotions = "|".join(AGENT_EMOTIONS)
         return re.compile(rf"{think}<decision>(?P<decision>{decisions})</decision>"
-                          rf"<emotion>(?P<emotion>{emotions})</emotion><response>(?P<response>[^<]*)</response>")
+                          rf"<emotion>(?P<emotion>{emotions})</emotion><response>(?P<response>[^<\[]*)</response>")
 
 
 def answer_format(structured: Structure, reasoning_tokens: int) -> AnswerFormat | None:

@@ -46,6 +46,7 @@ _PENALTY_WINDOW = 64
 _TOP_K = 40
 _TOP_P = 0.95
 WARM_UP_TOKENS = 4
+_END_OF_PREFIX = "\u241f"  # marks where a prefetched prefix ends in the rendered prompt (any text may precede it)
 _ROLES = {"user": "user", "assistant": "assistant", "agent": "assistant", "system": "system"}
 
 
@@ -232,8 +233,8 @@ class LlamaGenerator:
     def _prefetch(self, job: _Job, prompt: MultimodalPrompt, upto: str) -> None:
         if job.stop.is_set():
             return
-        text = self.render(dataclasses.replace(prompt, user=upto))
-        job.tokens = self.tokenize(text[:text.rfind(upto) + len(upto)])
+        text = self.render(dataclasses.replace(prompt, user=upto + _END_OF_PREFIX))
+        job.tokens = self.tokenize(text[:text.rfind(_END_OF_PREFIX)])
         try:
             self._run(job)
         except BrainError as exc:  # the request that follows evaluates everything, and reports a real failure
@@ -390,7 +391,7 @@ class _Decoder:
             self.generated += 1
             if stop:
                 whole = text + piece
-                end = json_string_end(whole) if escaped else whole.find(stop)
+                end = json_string_end(whole) if escaped else _first_of(whole, stop)
                 if end >= 0:  # the stop is the format's, evaluated with what follows; keep what came before it
                     tail = whole[len(text):end]
                     self.pending += self.gen.tokenize(tail) if tail else []
@@ -416,6 +417,12 @@ class _Decoder:
         keep = int(np.searchsorted(np.cumsum(probs), _TOP_P)) + 1
         probs = probs[:keep] / probs[:keep].sum()
         return int(top[self.gen._rng.choice(keep, p=probs)])
+
+
+def _first_of(text: str, chars: str) -> int:
+    """Where the first of ``chars`` is in ``text``, or -1."""
+    found = [i for i in (text.find(c) for c in chars) if i >= 0]
+    return min(found) if found else -1
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

@@ -23,9 +23,9 @@ _REASONING = """Before answering, reason briefly inside <think></think>:
 3. Context: the conversation so far, what was just said, and why you are asked now.
 4. What would a caring, attentive listener do now?"""
 
-_INSTRUCTIONS = """You are in a live spoken conversation. Each user message holds what the person said (speech \
-recognition, which can mishear) and cues: face, voice, words, likely emotion. Weigh them yourself: a smile over sad \
-words is masking, not joy, and what happened (now or earlier) weighs more than a smile."""
+_INSTRUCTIONS = """You are in a live spoken conversation. Each user message is what the person said (speech \
+recognition, which can mishear), then in brackets what was noticed: face, voice, words, likely emotion. Weigh it \
+yourself: a smile over sad words is masking, not joy, and what happened (now or earlier) weighs more than a smile."""
 
 _FORMAT = f"""Answer in exactly this format:
 {{think}}<decision>{" | ".join(DECISIONS)}</decision><emotion>one of: {", ".join(AGENT_EMOTIONS)}</emotion>\
@@ -40,7 +40,7 @@ _TRIGGERS = {
     "backchannel": "(They are still talking: a short backchannel, or wait.)",
 }
 _STARTS = "(The conversation starts.)"
-_SILENT = "(They said nothing.)"
+_SILENT = "[they said nothing]"
 
 
 def system_prompt(settings: BrainSettings, *, images: bool, audio: bool, summary: str = "") -> str:
@@ -65,8 +65,8 @@ def cue_line(view: BrainView) -> str:
     sources and what it adds up to, or the cue summary when there is no fused state yet."""
     e = view.emotion
     if e is None or not e.reason:
-        return f"Cues: {view.cue_summary or 'none'}."
-    return f"Cues: {e.reason}; they seem {e.label}."
+        return f"[{view.cue_summary or 'no cues'}]"
+    return f"[{e.reason}; they seem {e.label}]"
 
 
 def heard_prefix(view: BrainView) -> str:
@@ -79,18 +79,14 @@ def heard_prefix(view: BrainView) -> str:
     elif view.trigger in _TRIGGERS:
         lines.append(_TRIGGERS[view.trigger])
     if view.trigger != "proactive":
-        lines.append('They said: "' + _said(view))
+        lines.append(_said(view))
     return "\n".join(lines)
 
 
 def turn_message(view: BrainView, *, images: int = 0, audio: bool = False, said_already: str = "") -> str:
     """What is new this turn: why the model is asked, the words just said, the cues, what was already said."""
-    if view.trigger == "proactive":
-        lines = [heard_prefix(view)]
-    elif _said(view):
-        lines = [heard_prefix(view) + '"']
-    else:
-        lines = [heard_prefix(view).removesuffix('They said: "') + "No words were recognised."]
+    lines = [heard_prefix(view) if view.trigger == "proactive" or _said(view) else
+             heard_prefix(view) + "[no words were recognised]"]
     if view.history and view.history[-1].role == "agent" and view.history[-1].interrupted:
         lines.append("(They interrupted you: they heard only your last response up to where it ends.)")
     lines.append(cue_line(view))
@@ -142,7 +138,7 @@ def history_messages(view: BrainView, sent: Mapping[TurnKey, str]) -> list[tuple
         elif messages and messages[-1][0] == role:
             messages.append(("assistant", render_tags("wait", "neutral", "")) if role == "user" else ("user", _SILENT))
         if role == "user":
-            messages.append(("user", sent.get(turn_key(turn)) or f'They said: "{turn.text.strip()}"'))
+            messages.append(("user", sent.get(turn_key(turn)) or turn.text.strip()))
         else:
             messages.append(("assistant", render_tags("respond", turn.emotion or "neutral", turn.text.strip())))
     if messages and messages[-1][0] == "user":

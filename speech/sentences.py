@@ -18,8 +18,9 @@ class SentenceSplitter:
     whitespace, or at a newline. Abbreviations, initials, decimals, list markers and ellipses followed by a
     lowercase word do not end one.
     A run of ``max_words`` words or more without an end is cut at the next clause mark (``, ; : —``) so
-    speech can start early; the first piece already after ``first_max_words`` (the first sound waits for it,
-    later pieces are synthesized while earlier ones play). Sentences come back stripped, with inner whitespace collapsed to single spaces,
+    speech can start early; the first piece already after ``first_max_words``, and with no clause mark by twice
+    that, at the next word (the first sound waits for it; later pieces are synthesized while earlier ones play).
+    Sentences come back stripped, with inner whitespace collapsed to single spaces,
     so ``" ".join(all outputs) == " ".join(all input.split())``.
     """
 
@@ -45,7 +46,10 @@ class SentenceSplitter:
     def _drain(self, final: bool) -> list[str]:
         out: list[str] = []
         while True:
-            cut = _find_cut(self._buf, final, self.first_max_words if self._first else self.max_words)
+            if self._first:
+                cut = _find_cut(self._buf, final, self.first_max_words, hard_words=2 * self.first_max_words)
+            else:
+                cut = _find_cut(self._buf, final, self.max_words)
             if cut is None:
                 return out
             end, rest = cut
@@ -58,10 +62,11 @@ class SentenceSplitter:
                 return out
 
 
-def _find_cut(buf: str, final: bool, max_words: int) -> tuple[int, int] | None:
+def _find_cut(buf: str, final: bool, max_words: int, hard_words: int | None = None) -> tuple[int, int] | None:
     """(end of the first sentence, start of the rest), or None while more text is needed to decide.
 
-    At ``final`` the end of the buffer counts as whitespace and as the end of a sentence.
+    At ``final`` the end of the buffer counts as whitespace and as the end of a sentence. With ``hard_words``,
+    a run that long without an end or a clause mark is cut after its last word.
     """
     n = len(buf)
     i = 0
@@ -91,6 +96,9 @@ def _find_cut(buf: str, final: bool, max_words: int) -> tuple[int, int] | None:
                 return (n, n) if final else None
             if buf[i + 1].isspace():
                 return i + 1, i + 1
+        if hard_words is not None and c.isspace() and i > 0 and not buf[i - 1].isspace() \
+                and len(buf[:i].split()) >= hard_words:
+            return i, i
         i += 1
     return (n, n) if final else None
 

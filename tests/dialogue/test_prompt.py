@@ -67,22 +67,22 @@ def test_the_new_message_carries_the_evidence_words_and_media():
                           reason="words: negative (doctor, results); earlier: negative (fired); face: smiling; "
                                  "likely masking")
     user = build_prompt(view(emotion=masked), BrainSettings()).user
-    assert ("\nCues: words: negative (doctor, results); earlier: negative (fired); face: smiling; likely masking; "
-            "they seem sad.\n") in user
-    assert 'They said: "My cat is sick and I\'m scared."' in user
+    assert ("\n[words: negative (doctor, results); earlier: negative (fired); face: smiling; likely masking; "
+            "they seem sad]\n") in user
+    assert user.startswith("My cat is sick and I'm scared.\n")
     assert "Attached: 8 camera frames and the audio of what they said." in user
     assert "rough week" not in user  # the history is in the messages before it
 
 
 def test_the_history_is_alternating_chat_messages_with_the_agent_in_the_tag_format():
     prompt = build_prompt(view(), BrainSettings())
-    assert prompt.history == (("user", 'They said: "I had a rough week."'),
+    assert prompt.history == (("user", "I had a rough week."),
                               ("assistant", render_tags("respond", "concerned", "I'm sorry to hear that.")))
     assert "(They interrupted you" in prompt.user
 
 
 def test_a_user_turn_is_repeated_exactly_as_it_was_sent():
-    sent = {("user", 1.0, "I had a rough week."): "Cues: face: visible.\nThey said: \"I had a rough week.\""}
+    sent = {("user", 1.0, "I had a rough week."): "I had a rough week.\n[face: visible]"}
     assert history_messages(view(), sent)[0] == ("user", sent[("user", 1.0, "I had a rough week.")])
 
 
@@ -104,7 +104,7 @@ def test_the_utterance_answered_now_is_not_doubled_in_the_history():
 def test_proactive_backchannel_and_preemptive_triggers_are_named():
     proactive = build_prompt(view(trigger="proactive", transcript=None, utterance_audio=None, silence_s=9.4),
                              BrainSettings()).user
-    assert "silent for 9 seconds" in proactive and "check-in" in proactive and "They said" not in proactive
+    assert "silent for 9 seconds" in proactive and "check-in" in proactive and "recognised" not in proactive
     assert "still talking" in build_prompt(view(trigger="backchannel"), BrainSettings()).user
     assert "may or may not be done" in build_prompt(view(trigger="preemptive"), BrainSettings()).user
 
@@ -125,8 +125,8 @@ def test_images_and_audio_follow_the_settings():
 
 def test_without_a_fused_state_the_cue_summary_is_given_and_a_missing_transcript_is_said_plainly():
     user = build_prompt(view(history=(), history_summary="", transcript=None, emotion=None), BrainSettings()).user
-    assert "Cues: face: visible, smiling; words: negative (-0.62)." in user
-    assert "No words were recognised" in user
+    assert "[face: visible, smiling; words: negative (-0.62)]" in user
+    assert user.startswith("[no words were recognised]")
 
 
 def test_max_tokens_follows_the_settings():

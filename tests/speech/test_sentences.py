@@ -128,3 +128,9 @@ def test_the_first_piece_may_end_at_a_clause_mark_and_later_ones_wait_for_max_wo
     s = SentenceSplitter(first_max_words=4)
     assert s.push("Oh, that must have been so hard, and I can only imagine, really, how it felt. ") == [
         "Oh, that must have been so hard,", "and I can only imagine, really, how it felt."]
+
+
+def test_a_first_piece_with_no_mark_is_cut_after_twice_the_first_words():
+    s = SentenceSplitter(first_max_words=3)
+    assert s.push("we went to the lake and then we walked back home slowly") == ["we went to the lake and"]
+    assert s.flush() == ["then we walked back home slowly"]
