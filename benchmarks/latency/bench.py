@@ -59,7 +59,7 @@ def measure_run(rendered: RenderedScenario, result: RunResult) -> MeasuredRun:
         turns = read_json(result.out_dir / "turns.json", [])
         metrics = read_json(result.out_dir / "metrics.json", {})
         trace = read_trace(result.trace)
-        return MeasuredRun(result, measure(rendered.truth, recording, turns, trace), metrics, split)
+        return MeasuredRun(result, measure(rendered.truth, recording, turns, trace), metrics, split, tuple(turns))
     except (ValueError, KeyError, TypeError, OSError, RuntimeError) as exc:
         return MeasuredRun(replace(result, ok=False, error=f"could not measure outputs: {exc}"), split=split)
 

@@ -89,6 +89,10 @@ def _print_summary(console: Any, summary: dict[str, Any]) -> None:
         fig = summary.get(name) or {}
         table.add_row(name, str(fig.get("n", 0)), *(_fmt(fig.get(p)) for p in ("p50", "p90", "p95", "max")))
     console.print(table)
+    b = summary["brain"]
+    console.print(f"brain: {b['spoken']} of {b['answers']} answers spoken, {b['parsed']} parsed, {b['fallbacks']} "
+                  f"fallbacks, {b['notes']} notes, {b['acknowledged']} acknowledged; first sentence grows "
+                  f"{_fmt(b['first_sentence_ms_per_turn']['p50'])} ms a turn (p50 over runs)")
     console.print(f"cut-ins {summary['cut_ins']}  unanswered {summary['unanswered']}  "
                   f"barge-ins {summary['barge_ins']}  proactive {summary['proactive_responses']}")
     for title, (header, rows) in (("turn-taking by set", turn_taking_table(summary)),

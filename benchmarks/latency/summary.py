@@ -32,6 +32,26 @@ class MeasuredRun:
     measure: RunMeasure | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     split: str = "report"
+    answers: tuple[dict[str, Any], ...] = ()  # the runtime's turns.json: what the brain said, and how
+
+
+def brain_figures(runs: list[MeasuredRun]) -> dict[str, Any]:
+    """How the brain answered: every answer's decision and emotion parsed, fallbacks, notes (repairs, errors),
+    acknowledgements, and whether the time to its first sentence grows over a conversation (ms a turn)."""
+    answers = [a for r in runs for a in r.answers if a.get("trigger") == "end_of_turn"]
+    spoken = [a for a in answers if a.get("decision") in ("respond", "backchannel")]
+    slopes = []
+    for r in runs:
+        points = [(i, (a.get("latency_ms") or {}).get("brain_first_sentence")) for i, a in enumerate(r.answers)]
+        points = [(i, ms) for i, ms in points if ms is not None]
+        if len(points) > 2:
+            slopes.append(float(np.polyfit(*zip(*points), 1)[0]))
+    return {"answers": len(answers), "spoken": len(spoken),
+            "parsed": sum(bool(a.get("decision")) and bool(a.get("agent_emotion")) for a in spoken),
+            "fallbacks": sum(bool(a.get("fallback")) for a in answers),
+            "notes": sum(len(a.get("notes") or ()) for a in answers),
+            "acknowledged": sum(bool(a.get("acknowledgement")) for a in answers),
+            "first_sentence_ms_per_turn": percentiles(slopes)}
 
 
 def percentiles(values: Iterable[float | None]) -> dict[str, float | int | None]:
@@ -118,6 +138,7 @@ def _figures(runs: list[MeasuredRun]) -> dict[str, Any]:
     out["barge_ins"] = sum(m.barge_ins for m in measured)
     out["proactive_responses"] = sum(m.proactive for m in measured)
     out["overlaps"] = overlap_figures([o for m in measured for o in m.overlaps])
+    out["brain"] = brain_figures(runs)
     return out
 
 

@@ -162,3 +162,21 @@ def test_the_waterfall_shows_speculative_work_in_parallel_with_the_endpoint_wait
     assert parts["endpoint wait"] == (60.0, 400.0) and parts["ASR"] == (60.0, 350.0)   # both start at the pause
     assert parts["voice + word cues"] == (410.0, 10.0) and parts["TTS 1st sentence"] == (421.0, 15.0)
     assert parts["overhead"] == (460.0, 40.0)   # from the endpoint (the later of the two) to first audio
+
+
+def test_the_brain_figures_count_parsed_answers_fallbacks_notes_and_growth():
+    from benchmarks.latency.runner import RunResult
+    from benchmarks.latency.summary import MeasuredRun, brain_figures
+
+    def answer(i: int, **kw: object) -> dict[str, object]:
+        return {"trigger": "end_of_turn", "decision": "respond", "agent_emotion": "warm", "fallback": None,
+                "notes": [], "acknowledgement": None, "latency_ms": {"brain_first_sentence": 300.0 + 10 * i}, **kw}
+
+    run = RunResult(scenario="s", repetition=1, out_dir=Path("."), ok=True, error="", returncode=0, wall_s=1.0,
+                    cpu_s=1.0, rss_peak_mb=1.0)
+    answers = (answer(0), answer(1, agent_emotion=None, notes=["repair: no <emotion>"]),
+               answer(2, fallback="fallback: down", acknowledgement="I'm so sorry."), answer(3, decision="wait"))
+    figures = brain_figures([MeasuredRun(run, answers=answers)])
+    assert (figures["answers"], figures["spoken"], figures["parsed"]) == (4, 3, 2)
+    assert (figures["fallbacks"], figures["notes"], figures["acknowledged"]) == (1, 1, 1)
+    assert figures["first_sentence_ms_per_turn"]["p50"] == pytest.approx(10.0)
