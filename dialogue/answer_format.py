@@ -10,7 +10,7 @@ form, the brain reads tags: :class:`JsonAnswerReader` turns a streamed JSON answ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generator, Literal
 
 DECISIONS: tuple[str, ...] = ("respond", "backchannel", "wait")
@@ -57,11 +57,27 @@ def render_tags(decision: str, emotion: str, text: str, thinking: str = "") -> s
     return f"{think}<decision>{decision}</decision><emotion>{emotion}</emotion><response>{text}</response>"
 
 
+DECISIONS_FOR: dict[str, tuple[str, ...]] = {
+    "end_of_turn": ("respond",), "preemptive": ("respond", "wait"), "proactive": ("respond", "wait"),
+    "backchannel": ("backchannel", "wait")}
+"""The decisions open at each trigger: the turn-taker has already decided that a finished turn gets an answer,
+so a model is not left to leave it unanswered; a pause or a silence may be waited out."""
+
+
 @dataclass(frozen=True)
 class AnswerFormat:
-    """The answer's language for one brain: tags or JSON, with or without a bounded reasoning section."""
+    """The answer's language for one request: tags or JSON, with or without a bounded reasoning section, and the
+    decisions open to it."""
     kind: Literal["tags", "json"] = "tags"
     reasoning_tokens: int = 0  # 0: no reasoning section
+    decisions: tuple[str, ...] = DECISIONS
+
+    def __post_init__(self) -> None:
+        if not self.decisions or not set(self.decisions) <= set(DECISIONS):
+            raise ValueError(f"decisions must be some of {DECISIONS}, got {self.decisions}")
+
+    def for_trigger(self, trigger: str) -> "AnswerFormat":
+        return replace(self, decisions=DECISIONS_FOR.get(trigger, DECISIONS))
 
     def plan(self) -> Plan:
         """The steps of one answer; the decoder sends back the text each :class:`Pick` and :class:`Open` produced.
@@ -75,7 +91,7 @@ class AnswerFormat:
                 yield Open("thinking", '"', self.reasoning_tokens, escaped=True)
                 yield Fixed('", ')
             yield Fixed('"decision": "')
-            decision = yield Pick("decision", DECISIONS)
+            decision = yield Pick("decision", self.decisions)
             yield Fixed('", "emotion": "')
             yield Pick("emotion", AGENT_EMOTIONS)
             yield Fixed('", "response": "')
@@ -88,7 +104,7 @@ class AnswerFormat:
             yield Open("thinking", "<", self.reasoning_tokens)
             yield Fixed("</think>")
         yield Fixed("<decision>")
-        decision = yield Pick("decision", DECISIONS)
+        decision = yield Pick("decision", self.decisions)
         yield Fixed("</decision><emotion>")
         yield Pick("emotion", AGENT_EMOTIONS)
         yield Fixed("</emotion><response>")
@@ -101,15 +117,19 @@ class AnswerFormat:
         if self.kind != "tags":
             raise ValueError("a GBNF grammar is made for the tag format; the JSON format has json_schema()")
         emotions = " | ".join(f'"{e}"' for e in AGENT_EMOTIONS)
-        speak = " | ".join(f'"{d}"' for d in DECISIONS if d != "wait")
+        speak = " | ".join(f'"{d}"' for d in self.decisions if d != "wait")
+        answers = []
+        if speak:
+            answers.append(f'({speak}) "</decision><emotion>" emotion "</emotion><response>" text "</response>"')
+        if "wait" in self.decisions:
+            answers.append('"wait</decision><emotion>" emotion "</emotion><response></response>"')
         think = ""
         root = 'root ::= "<decision>" answer'
         if self.reasoning_tokens:
             root = 'root ::= "<think>" think "</think><decision>" answer'
             think = f"\nthink ::= [^<]{{0,{self.reasoning_tokens * CHARS_PER_TOKEN}}}"
         return (f"{root}\n"
-                f'answer ::= ({speak}) "</decision><emotion>" emotion "</emotion><response>" text "</response>"'
-                f' | "wait</decision><emotion>" emotion "</emotion><response></response>"\n'
+                f"answer ::= {' | '.join(answers)}\n"
                 f"emotion ::= {emotions}\n"
                 f"text ::= [^<\\[]+{think}\n")
 
@@ -118,7 +138,7 @@ class AnswerFormat:
         properties: dict[str, Any] = {}
         if self.reasoning_tokens:
             properties["thinking"] = {"type": "string", "maxLength": self.reasoning_tokens * CHARS_PER_TOKEN}
-        properties["decision"] = {"type": "string", "enum": list(DECISIONS)}
+        properties["decision"] = {"type": "string", "enum": list(self.decisions)}
         properties["emotion"] = {"type": "string", "enum": list(AGENT_EMOTIONS)}
         properties["response"] = {"type": "string"}
         return {"type": "object", "properties": properties, "required": list(properties),
@@ -127,7 +147,7 @@ class AnswerFormat:
     def pattern(self) -> re.Pattern[str]:
         """A regular expression of the tag format's whole answers (what the grammar admits)."""
         think = r"<think>[^<]*</think>" if self.reasoning_tokens else ""
-        decisions = "|".join(DECISIONS)
+        decisions = "|".join(self.decisions)
         emotions = "|".join(AGENT_EMOTIONS)
         return re.compile(rf"{think}<decision>(?P<decision>{decisions})</decision>"
                           rf"<emotion>(?P<emotion>{emotions})</emotion><response>(?P<response>[^<\[]*)</response>")

@@ -175,7 +175,8 @@ class LlmBrain:
 
     def _prompt(self, view: BrainView, said_already: str = "") -> MultimodalPrompt:
         prompt = build_prompt(view, self.settings, sent=self._sent, said_already=said_already)
-        prompt, dropped = fit_context(replace(prompt, answer_format=self.format), self.count_tokens or estimate_tokens,
+        answer = self.format.for_trigger(view.trigger) if self.format is not None else None
+        prompt, dropped = fit_context(replace(prompt, answer_format=answer), self.count_tokens or estimate_tokens,
                                       self.settings.context_size)
         if dropped:
             logger.info("brain %s: %d history messages left out to fit the context (%d tokens)", self.name, dropped,

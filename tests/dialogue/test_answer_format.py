@@ -102,3 +102,13 @@ def test_unknown_keys_and_non_string_values_are_skipped() -> None:
 def test_a_json_string_ends_at_its_first_unescaped_quote() -> None:
     assert json_string_end('say \\"hi\\" now" rest') == 14
     assert json_string_end("no end \\") == -1
+
+
+def test_a_finished_turn_is_answered_and_a_pause_or_a_backchannel_may_be_waited_out() -> None:
+    end = AnswerFormat().for_trigger("end_of_turn")
+    assert end.decisions == ("respond",) and "wait" not in end.gbnf() and '"backchannel"' not in end.gbnf()
+    assert end.json_schema()["properties"]["decision"]["enum"] == ["respond"]
+    assert AnswerFormat().for_trigger("backchannel").decisions == ("backchannel", "wait")
+    assert walk(AnswerFormat().for_trigger("proactive"), "wait", "calm", "") == render_tags("wait", "calm", "")
+    with pytest.raises(ValueError):
+        AnswerFormat(decisions=("shout",))
