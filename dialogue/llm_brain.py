@@ -293,6 +293,8 @@ class LlmBrain:
             stats = getattr(self.generator, "last_stats", None)
             if stats is not None and pump is not None and pump.done():
                 self.speed = self.speed.observe(stats, first_words)
+                logger.debug("brain %s: %s of %s prompt tokens evaluated in %s s, first words at %s s", self.name,
+                             stats.prefilled_tokens, stats.prompt_tokens, stats.prefill_s, first_words)
 
     def _remember(self, view: BrainView, prompt: MultimodalPrompt) -> None:
         """Keep the message sent for this turn (to repeat it in later histories), and only those still in view."""
