@@ -80,6 +80,7 @@ class OpenAIGenerator:
             self._headers["Authorization"] = f"Bearer {key}"
         self._last_text = ""  # the previous request's messages and answer: what the server's cache holds
         self._finish: str | None = None  # the last stream's finish_reason
+        self._prefetching: asyncio.Task[None] | None = None
         self.last_stats: GenerationStats | None = None
 
     def build_request(self, prompt: MultimodalPrompt) -> dict[str, Any]:
@@ -142,6 +143,7 @@ class OpenAIGenerator:
         Connection errors and 5xx are retried with exponential backoff, but only
         before the first piece: once text is out, a retry would repeat it.
         """
+        self._stop_prefetch()
         body = self.build_request(prompt)
         attempts = self.settings.retries + 1
         prefill = self.prefill_tokens(prompt)
@@ -272,7 +274,33 @@ class OpenAIGenerator:
             async for _ in self.stream(dataclasses.replace(prompt, max_tokens=WARM_UP_TOKENS, answer_format=None)):
                 pass
 
+    def prefetch(self, prompt: MultimodalPrompt, upto: str) -> None:
+        """Have a server that keeps its last prompt's tokens (llama.cpp, vLLM, Ollama) evaluate ``prompt`` up to
+        ``upto`` (the words heard so far) with a one-token request, while the person speaks; the request that
+        follows closes it and evaluates only the rest. Not for other (hosted) servers: each costs a request."""
+        if self.settings.engine == "other":
+            return
+        self._stop_prefetch()
+        partial = dataclasses.replace(prompt, user=upto, max_tokens=1, answer_format=None, images=(), audio=None)
+        self._prefetching = asyncio.ensure_future(self._prefetch(partial))
+
+    async def _prefetch(self, prompt: MultimodalPrompt) -> None:
+        try:
+            async with self._client.stream("POST", self.url, json=self.build_request(prompt),
+                                           headers=self._headers) as resp:
+                async for _ in resp.aiter_bytes():
+                    pass
+            self._last_text = _prompt_text(prompt)
+        except httpx.HTTPError as exc:  # the request that follows reports a real failure
+            logger.debug("prefetch failed: %s", exc)
+
+    def _stop_prefetch(self) -> None:
+        if self._prefetching is not None and not self._prefetching.done():
+            self._prefetching.cancel()  # the connection closes; the server keeps what it evaluated
+        self._prefetching = None
+
     async def aclose(self) -> None:
+        self._stop_prefetch()
         if self._own_client:
             await self._client.aclose()
 

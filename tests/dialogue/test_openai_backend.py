@@ -222,3 +222,23 @@ def test_model_name_is_required() -> None:
 def test_a_url_httpx_cannot_use_is_an_error_not_a_crash() -> None:
     with pytest.raises(BrainError, match="UnsupportedProtocol"):
         _collect(OpenAIGenerator(SETTINGS, base_url="ftp://127.0.0.1/v1"), MultimodalPrompt(user="hi"))
+
+
+def test_a_prefetch_sends_the_words_heard_so_far_for_one_token_and_a_request_supersedes_it() -> None:
+    prompt = MultimodalPrompt(user="I lost my job today.\n[words: negative]", system="Be kind.", max_tokens=50)
+
+    async def go(settings: BrainSettings, url: str) -> None:
+        gen = OpenAIGenerator(settings, base_url=url)
+        gen.prefetch(prompt, "I lost my")
+        await asyncio.sleep(0.3)
+        [piece async for piece in gen.stream(prompt)]
+        await gen.aclose()
+
+    with ChatServer(Reply(chunks=("ok",), interval_s=0.0)) as srv:
+        asyncio.run(go(SETTINGS, srv.base_url))
+    early, real = srv.seen
+    assert early.body["max_tokens"] == 1 and early.body["messages"][-1]["content"] == "I lost my"
+    assert "grammar" not in early.body and real.body["max_tokens"] == 50
+    with ChatServer(Reply(chunks=("ok",), interval_s=0.0)) as srv:
+        asyncio.run(go(replace(SETTINGS, engine="other", structured="json"), srv.base_url))
+    assert len(srv.seen) == 1  # a hosted server is never sent a request that is not an answer
