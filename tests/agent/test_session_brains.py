@@ -25,8 +25,8 @@ def utterance(tmp_path_factory):
 def test_the_llm_answer_is_spoken_as_it_streams_and_its_thinking_never(utterance, tmp_path):
     with ChatServer(Reply(chunks=REPLY, interval_s=0.25)) as server:
         turns, trace = replay_fast(utterance, tmp_path, "brain.backend=openai", f"brain.base_url={server.base_url}",
-                              "brain.model=tiny", "policy.first_sentence_deadline_ms=0")
-        seen = server.seen[-1]
+                              "brain.model=tiny", "brain.send_audio=true", "policy.first_sentence_deadline_ms=0")
+        seen = [s for s in server.seen if s.body["max_tokens"] > 1][-1]  # one-token requests warm its cache
     assert len(turns) == 1
     turn = turns[0]
     assert turn["brain"] == "llm:openai" and turn["fallback"] is None
