@@ -2,7 +2,7 @@
 
 Used by the soak benchmarks' ``--trace-malloc``: start tracing, take a snapshot at two marks of the run (after
 the warm-up, at the end), and print the allocation sites whose live bytes grew most between them, each named
-by the innermost frame in this project's code (``agent/session.py:123``) with the allocating line beside it,
+by the innermost frame in this project's code (``agent/conversation/session.py:123``) with the allocating line beside it,
 plus the object types whose live count grew.
 
     python -m benchmarks.memgrowth serve [humansense serve args]
@@ -148,7 +148,7 @@ def read_mark(directory: Path, n: int) -> Mark:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _dump_on_signal(Path(os.environ[SNAPSHOT_DIR_ENV]))
-    from agent.cli import main as humansense
+    from agent.cli.main import main as humansense
 
     return humansense(argv)
 

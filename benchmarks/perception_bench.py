@@ -42,7 +42,7 @@ async def _camera_on(analyze: object, frame: np.ndarray, seconds: float,
                      fps: float | None) -> tuple[list[float], dict[str, float]]:
     """Frames analysed in a one-thread executor (back to back, or ``fps`` a second as the runtime samples them;
     ``fps`` 0 is the camera off) while the loop measures its own lag."""
-    from agent.metrics import LoopLagMonitor
+    from agent.runtime.metrics import LoopLagMonitor
 
     loop = asyncio.get_running_loop()
     lag = LoopLagMonitor(interval_ms=5.0)
@@ -128,7 +128,7 @@ class LoopSource:
     live = False
 
     def __init__(self, path: Path, loops: int, boundary: Callable[[int], None] | None = None) -> None:
-        from agent.sources.media_file import MediaFileSource
+        from agent.media.sources.media_file import MediaFileSource
 
         self._inner = MediaFileSource(path)
         self.has_audio, self.has_video = self._inner.has_audio, self._inner.has_video
@@ -168,10 +168,10 @@ def warm_loops(window_s: float, loop_s: float) -> int:
 def bench_soak(media: Path, minutes: float, out: Path | None, trace_malloc: bool = False,
                overrides: list[str] | None = None) -> dict[str, object]:
     from agent.config import load_config
-    from agent.models import Models
-    from agent.outputs import SessionOutputs
-    from agent.session import Session
-    from agent.sources.media_file import probe
+    from agent.runtime.lanes import Models
+    from agent.cli.outputs import SessionOutputs
+    from agent.conversation.session import Session
+    from agent.media.sources.media_file import probe
     from benchmarks import memgrowth
 
     duration = probe(media).duration_s or 30.0

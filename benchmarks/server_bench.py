@@ -33,16 +33,16 @@ from typing import Any, AsyncIterator
 
 import numpy as np
 
-from agent.clock import WallClock
+from agent.runtime.clock import WallClock
 from agent.config import Config, load_config
 from agent.files import atomic_write_json
-from agent.media import AudioChunk, VideoFrame
-from agent.metrics import LoopLagMonitor
-from agent.models import Models
-from agent.server import CompanionServer
-from agent.session import Session
-from agent.sinks.players import TimelinePlayer
-from agent.synth import Utterance, render_audio
+from agent.media.chunks import AudioChunk, VideoFrame
+from agent.runtime.metrics import LoopLagMonitor
+from agent.runtime.lanes import Models
+from agent.server.app import CompanionServer
+from agent.conversation.session import Session
+from agent.media.sinks.players import TimelinePlayer
+from agent.demo.synth import Utterance, render_audio
 from benchmarks.ws_clients import (FRAME, LINES, Admission, answered, clients_in_thread, end_frames, hold, in_thread,
                                    pairs, try_admission)
 

@@ -41,7 +41,7 @@ import numpy as np
 import psutil
 
 from agent.files import atomic_write_json
-from agent.synth import Utterance, render_audio
+from agent.demo.synth import Utterance, render_audio
 from benchmarks import memgrowth
 from benchmarks.server_bench import overrides_for
 from benchmarks.ws_clients import LINES, answered, conversation

@@ -17,7 +17,7 @@ import numpy as np
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from agent.synth import Line, Utterance
+from agent.demo.synth import Line, Utterance
 
 PAUSE_S = 7.0  # long enough for each answer to finish, so no turn is cut short by the next line
 LINES = [Line("Hello, I had a really rough day at work today.", PAUSE_S),

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from agent.files import atomic_write_bytes, atomic_write_json
-from agent.metrics import percentiles
+from agent.runtime.metrics import percentiles
 from benchmarks.empathy.cases import Case
 from benchmarks.empathy.runner import MATCHING, TurnResult
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from agent.config import Config
-from agent.context import RollingContext
+from agent.conversation.context import RollingContext
 from benchmarks.empathy.cases import Case, Turn
 from dialogue.memory import DialogueMemory
 from dialogue.types import Brain, BrainView, DialogueTurn

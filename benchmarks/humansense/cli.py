@@ -115,7 +115,7 @@ def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     """One-line errors for bad input (exit code 2); a stop signal's exit code (130 SIGINT, 143 SIGTERM)."""
     def run(args: argparse.Namespace) -> int:
         from agent.config import ConfigError
-        from agent.signals import Interrupted
+        from agent.cli.signals import Interrupted
         from benchmarks.humansense.results import ResultsFileError
 
         try:
@@ -134,7 +134,7 @@ def _guarded(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
 
 def _check_output_file(path: Path) -> None:
     """``--out`` names a file that can be written: fail now, in one line, not after the work."""
-    from agent.outputs import check_folder
+    from agent.cli.outputs import check_folder
 
     if path.is_dir():
         raise ValueError(f"--out {path}: is a folder; name a .json file")
@@ -152,8 +152,8 @@ def _progress_bar(quiet: bool) -> Any:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from agent.config import load_config
-    from agent.outputs import check_folder
-    from agent.signals import Interrupted, run_until_signalled
+    from agent.cli.outputs import check_folder
+    from agent.cli.signals import Interrupted, run_until_signalled
     from benchmarks.humansense.answerers import make_answerer, media_taken
     from benchmarks.humansense.cache import MediaCache
     from benchmarks.humansense.loader import load_dataset
@@ -250,7 +250,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from agent.outputs import check_folder
+    from agent.cli.outputs import check_folder
     from benchmarks.humansense.report import write_report
 
     check_folder(args.out, f"--out {args.out}")

@@ -19,7 +19,7 @@ import numpy as np
 
 from agent.config import Config
 from agent.files import atomic_write_json
-from agent.metrics import percentiles
+from agent.runtime.metrics import percentiles
 from benchmarks.empathy.cases import Case, Turn
 from benchmarks.empathy.runner import AGENT_WORDS_PER_S, USER_WORDS_PER_S, Conversation, ask
 from benchmarks.empathy.session import describe

@@ -2,7 +2,7 @@
 
 Each user turn is synthesized with hibari, shifted in pitch, resampled to 16 kHz and trimmed to where its speech
 really is; a turn with hesitations is synthesized once as a whole sentence and cut into its fragments (see
-:func:`agent.synth.speak_turn`). Backchannels and false interruptions are synthesized like user lines at their own level,
+:func:`agent.demo.synth.speak_turn`). Backchannels and false interruptions are synthesized like user lines at their own level,
 coughs are synthetic (:mod:`benchmarks.latency.sounds`). Everything is placed at exact sample offsets over a
 room-noise floor, so the ground truth (start and end of every utterance and overlap) is sample-accurate by
 construction. Renders are cached by script hash.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
-from agent.synth import Synth, speak_turn, trim, write_media
+from agent.demo.synth import Synth, speak_turn, trim, write_media
 from benchmarks.latency.scenario import OVERLAP_KINDS, Scenario, ScenarioError, Step
 from benchmarks.latency.sounds import NOISE_DBFS, cough, room_noise
 from perception.audio import float_to_int16, resample

@@ -1,7 +1,7 @@
 """Test helper: inject a fault (raise, timeout, hang, 10x slowdown) at the n-th call of one place of a session.
 
 Places: the model lanes (``vad``, ``asr``, ``cues``, ``vision``, ``end_of_turn``, ``tts``; every call goes
-through :meth:`agent.models.Models.run`), the ``brain``, the ``player``, the ``recorder``'s file and the media
+through :meth:`agent.runtime.lanes.Models.run`), the ``brain``, the ``player``, the ``recorder``'s file and the media
 ``source``. The doubles wrap the real parts and speak their real interfaces; a hang blocks until
 :meth:`Fault.release`.
 """

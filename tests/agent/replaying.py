@@ -1,7 +1,7 @@
 """Test helper: replay a media file at fast pace through the real CLI and read back what it wrote."""
 import json
 
-from agent.cli import main
+from agent.cli.main import main
 
 
 def replay_fast(media, out, *sets, record=None):

@@ -22,12 +22,12 @@ import soundfile as sf
 from skimage import data
 
 from agent.config import load_config
-from agent.events import EventKind
-from agent.models import Models
-from agent.outputs import SessionOutputs
-from agent.session import Session
-from agent.sources.media_file import MediaFileSource
-from agent.synth import Line, render_conversation
+from agent.runtime.events import EventKind
+from agent.runtime.lanes import Models
+from agent.cli.outputs import SessionOutputs
+from agent.conversation.session import Session
+from agent.media.sources.media_file import MediaFileSource
+from agent.demo.synth import Line, render_conversation
 from tests.agent.faults import KINDS, LANES, Fault, FaultyBrain, FaultyFile, FaultyPlayer, FaultySource, inject_lane
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from agent.synth import trim
+from agent.demo.synth import trim
 from benchmarks.latency.render import LEVEL, SAMPLE_RATE, render, render_samples, speech_level_db
 from benchmarks.latency.scenario import ScenarioError, parse_scenario
 from benchmarks.latency.sounds import COUGH_S, NOISE_DBFS, dbfs, room_noise

@@ -1,0 +1,1 @@
+"""The command line and what it writes: commands, doctor, outputs, the HTML report, signals."""

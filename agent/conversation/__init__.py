@@ -1,0 +1,1 @@
+"""The conversation core: hearing the user, deciding the turn, answering and speaking."""

@@ -1,0 +1,1 @@
+"""The demo conversation and the synthetic media (voices, face) it and the benchmarks are rendered from."""

@@ -1,0 +1,1 @@
+"""The browser companion: the HTTP/WebSocket server, its wire protocol and limits, and its page."""
