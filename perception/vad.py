@@ -122,7 +122,7 @@ class Vad:
     """Feed int16 audio in any piece sizes; get turn events (see the module docstring for the semantics)."""
 
     def __init__(self, settings: VadSettings, net: SileroNet | None = None, sample_rate: int = SAMPLE_RATE) -> None:
-        """``net``: the loaded network to share (a process's :class:`agent.models.Models` holds one); loaded from
+        """``net``: the loaded network to share (a process's :class:`agent.runtime.lanes.Models` holds one); loaded from
         ``settings.model`` when not given."""
         if sample_rate != SAMPLE_RATE:
             raise ValueError(f"Vad needs {SAMPLE_RATE} Hz audio, got sample_rate={sample_rate}")
