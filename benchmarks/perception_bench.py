@@ -31,6 +31,8 @@ from typing import AsyncIterator, Callable
 import numpy as np
 import psutil
 
+from floor import SAMPLE_RATE, resample
+
 
 def _timings(ms: list[float], seconds: float) -> dict[str, object]:
     a = np.asarray(ms)
@@ -73,7 +75,6 @@ def bench_fps(seconds: float, overrides: list[str]) -> dict[str, object]:
     from perception.asr import make_transcriber
     from perception.vision import FaceAnalyzer
     from speech.settings import TtsSettings
-    from speech.transform import resample
     from speech.tts import make_tts
     from speech.types import Style
 
@@ -89,7 +90,7 @@ def bench_fps(seconds: float, overrides: list[str]) -> dict[str, object]:
     asr, tts = make_transcriber(cfg.asr), make_tts(TtsSettings())
     tts.warm_up()
     clip = resample(tts.synthesize("I have been thinking about what you said yesterday about the garden.", Style()),
-                    tts.sample_rate, 16000)
+                    tts.sample_rate, SAMPLE_RATE)
     stop = threading.Event()
     counts = {"asr": 0, "tts": 0}
 

@@ -45,6 +45,7 @@ from agent.media.sinks.players import TimelinePlayer
 from agent.demo.synth import Utterance, render_audio
 from benchmarks.ws_clients import (FRAME, LINES, Admission, answered, clients_in_thread, end_frames, hold, in_thread,
                                    pairs, try_admission)
+from floor import SAMPLE_RATE
 
 V2V_P90_LIMIT_MS = 1500.0
 MAX_SESSIONS_KEY = "server.max_sessions"
@@ -64,7 +65,7 @@ class _PacedSource:
     async def stream(self) -> AsyncIterator[AudioChunk | VideoFrame]:
         t0 = time.perf_counter()
         for k, i in enumerate(range(0, len(self.pcm) - FRAME + 1, FRAME)):
-            await asyncio.sleep(max(0.0, t0 + (i + FRAME) / 16000 - time.perf_counter()))
+            await asyncio.sleep(max(0.0, t0 + (i + FRAME) / SAMPLE_RATE - time.perf_counter()))
             if k in self.end_frames:
                 self.sent_ends.append(time.perf_counter())
             yield AudioChunk(self.clock.now(), self.pcm[i: i + FRAME])

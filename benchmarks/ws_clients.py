@@ -18,6 +18,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from agent.demo.synth import Line, Utterance
+from agent.runtime.events import EventKind
+from floor import SAMPLE_RATE, error_line
 
 PAUSE_S = 7.0  # long enough for each answer to finish, so no turn is cut short by the next line
 LINES = [Line("Hello, I had a really rough day at work today.", PAUSE_S),
@@ -37,7 +39,7 @@ def url(port: int) -> str:
 
 def end_frames(truth: list[Utterance]) -> list[int]:
     """Index of the frame holding each utterance's last sample."""
-    return [int(u.end_s * 16000) // FRAME for u in truth]
+    return [int(u.end_s * SAMPLE_RATE) // FRAME for u in truth]
 
 
 def pairs(ends: list[float], outs: list[float]) -> list[float | None]:
@@ -85,20 +87,20 @@ async def ws_client(port: int, pcm: np.ndarray, truth: list[Utterance]) -> dict[
             async for message in ws:
                 if isinstance(message, bytes):
                     h = headers.pop(0)
-                    audio.append((time.perf_counter(), h["t"], h["samples"] / 16000))
+                    audio.append((time.perf_counter(), h["t"], h["samples"] / SAMPLE_RATE))
                 else:
                     data = json.loads(message)
                     if data["type"] == "agent_audio":
                         headers.append(data)
-                    elif data["type"] == "transcript" and data.get("final"):
+                    elif data["type"] == EventKind.TRANSCRIPT and data.get("final"):
                         transcripts += 1
         receiver = asyncio.create_task(receive())
         t0 = time.perf_counter()
-        padded = np.concatenate([pcm, np.zeros(int(TAIL_S * 16000), np.int16)])
+        padded = np.concatenate([pcm, np.zeros(int(TAIL_S * SAMPLE_RATE), np.int16)])
         for k, i in enumerate(range(0, len(padded) - FRAME + 1, FRAME)):
             if i >= len(pcm) and len(answered(pairs(sent_ends, [a[0] for a in audio]))) == len(truth):
                 break
-            await asyncio.sleep(max(0.0, t0 + (i + FRAME) / 16000 - time.perf_counter()))
+            await asyncio.sleep(max(0.0, t0 + (i + FRAME) / SAMPLE_RATE - time.perf_counter()))
             await ws.send(b"\x01" + padded[i: i + FRAME].astype("<i2").tobytes())
             if k in ends:
                 sent_ends.append(time.perf_counter())
@@ -117,7 +119,7 @@ async def hold(port: int, ready: asyncio.Event, release: asyncio.Event) -> None:
         t0, k = time.perf_counter(), 0
         while not release.is_set():
             k += 1
-            await asyncio.sleep(max(0.0, t0 + k * FRAME / 16000 - time.perf_counter()))
+            await asyncio.sleep(max(0.0, t0 + k * FRAME / SAMPLE_RATE - time.perf_counter()))
             await ws.send(silence)
 
 
@@ -166,7 +168,7 @@ async def conversation(port: int, pcm: np.ndarray, truth: list[Utterance]) -> di
         return await ws_client(port, pcm, truth)
     except (OSError, WebSocketException, TimeoutError) as exc:  # ConnectionError is an OSError
         return {"latency_ms": [None] * len(truth), "gaps": [], "transcripts": 0,
-                "error": f"{type(exc).__name__}: {exc}"}
+                "error": error_line(exc, typed=True)}
 
 
 def clients_in_thread(port: int, n: int, pcm: np.ndarray, truth: list[Utterance]) -> list[dict[str, Any]]:

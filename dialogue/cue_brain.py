@@ -6,7 +6,8 @@ reflection of their key phrase with the pronouns shifted ("I'm tired of my job" 
 quit?") gets a reflection of the question and a supportive, honest answer. The mood
 comes from the emotion state over the conversation: what the words say happened (the
 appraisal), earlier turns, the face and the voice. A smile over sad words is masking,
-never joy, and no reply is cheerful while the recent conversation is negative.
+never joy, and no reply is cheerful while the recent conversation is negative. A word the
+recognizer was unsure of is never said back, and an utterance mostly unsure is asked for again.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import AsyncIterator
 
+from dialogue.unsure import repeats, unsure_share, unsure_words
 from dialogue.reflection import is_question, reflect, reflect_question, sentences
 from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.types import Acknowledgement, BrainDelta, BrainView
@@ -42,6 +44,7 @@ _AROUSED_LABELS = frozenset({"angry", "anxious"})
 _SMILE_EXPRESSIONS = frozenset({"happy", "smile", "smiling", "joy", "happiness"})
 _SAD_EXPRESSIONS = frozenset({"sad", "angry", "fear", "disgust", "anxious", "contempt", "sadness", "anger"})
 _HEAVY_MOODS = frozenset({"sad", "upset"})
+_LIGHT_MOODS = frozenset({"happy", "pleased", "neutral"})
 _POSITIVE_EVENTS = frozenset({"good_news", "joy", "relief"})
 """A reply is glad only when the words say something good happened or was felt, not for a friendly tone alone."""
 
@@ -117,6 +120,14 @@ _CHECK_INS = ("I noticed you've gone quiet.", "You've been quiet for a little wh
 _CHECK_IN_RECALLS = ("Earlier you said {p}.", "I keep thinking about how {p}.", "You mentioned that {p}.")
 _CHECK_IN_ASKS = ("How are you feeling right now?", "Would it help to talk about it?",
                   "Take your time; is there anything you'd like to share?")
+_ASK_AGAIN = {
+    "light": ("Sorry, I didn't quite catch that. Could you say it again?",
+              "I missed some of that. Could you say it once more?",
+              "Sorry, I couldn't make that out. What did you say?"),
+    "gentle": ("I'm sorry, I didn't quite catch that, and I want to understand. Could you say it again?",
+               "I'm listening, but I missed some of what you said. Would you say it once more, in your own time?",
+               "Sorry, I couldn't make all of that out. Could you tell me again?"),
+}
 
 
 def _words_cue(view: BrainView, text: str) -> TextCue:
@@ -124,6 +135,14 @@ def _words_cue(view: BrainView, text: str) -> TextCue:
     if view.text_cue is not None and view.text_cue.text.replace("\u2019", "'").strip() == text:
         return view.text_cue
     return SentimentAnalyzer().analyze(text, view.t)
+
+
+def _sure_reflection(text: str, phrase: str, unsure: tuple[str, ...]) -> str:
+    """``phrase`` (the reflection of ``text``) unless it repeats an unsure word; then the first sentence's reflection
+    that repeats none ('' when none does): a misheard word is never said back."""
+    if not repeats(phrase, unsure):
+        return phrase
+    return next((p for s in sentences(text) if (p := reflect(s)) and not repeats(p, unsure)), "")
 
 
 @dataclass(frozen=True)
@@ -234,6 +253,8 @@ class CueBrain:
             return self._check_in(view)
         if not text or not re.search(r"\w", text):
             return "wait", "neutral", []
+        if unsure_share(view.transcript, self.settings.unsure_below) > self.settings.unsure_share:
+            return "respond", *self._ask_again(read_cues(view, ""))
         reading = read_cues(view, text)
         logger.debug("cue brain reading %s for %r", reading, text)
         return "respond", *self._reply(view, text, reading)
@@ -258,7 +279,7 @@ class CueBrain:
         return choice
 
     def _reply(self, view: BrainView, text: str, reading: Reading) -> tuple[str, list[str]]:
-        light = reading.mood in ("happy", "pleased", "neutral") and not reading.recent_negative
+        light = reading.mood in _LIGHT_MOODS and not reading.recent_negative
         greeting = _GREETING.match(text)
         rest = text[greeting.end():].strip() if greeting else text
         if greeting and (len(rest.split()) < 3 or _SOCIAL_QUESTION.search(rest)):
@@ -281,8 +302,10 @@ class CueBrain:
             (_ASKS_US.search(q) or appraise(q).categories) and reflect_question(q))]
         if questions and not phrase and not personal:
             return "apologetic", [self._pick("fact", _HONEST_FACT), self._use("fact", _HONEST_FACT_ASKS)]
+        unsure = unsure_words(view.transcript, self.settings.unsure_below)
+        phrase = _sure_reflection(rest, phrase, unsure)
         if personal:
-            return self._answer_question(rest, phrase, reading)
+            return self._answer_question(rest, phrase, reading, unsure)
         acks, reflections, asks, _ = _TEMPLATES[reading.mood]
         out = [self._pick(reading.mood, acks)]
         if phrase:
@@ -291,7 +314,8 @@ class CueBrain:
         self._uses[reading.mood] += 1
         return reading.emotion, out
 
-    def _answer_question(self, text: str, phrase: str, reading: Reading) -> tuple[str, list[str]]:
+    def _answer_question(self, text: str, phrase: str, reading: Reading,
+                         unsure: tuple[str, ...]) -> tuple[str, list[str]]:
         """A personal question gets no exclamation: a calm acknowledgement, its reflection, honest support."""
         if reading.mood in ("masked", "guarded"):
             ack = self._pick(reading.mood, _TEMPLATES[reading.mood][0])
@@ -300,7 +324,7 @@ class CueBrain:
         out = [ack]
         if phrase:
             out.append(self._pick(reading.mood, _TEMPLATES[reading.mood][1]).format(p=phrase).replace("!", "."))
-        elif question := reflect_question(text):
+        elif (question := reflect_question(text)) and not repeats(question, unsure):
             out.append(self._pick("question", _QUESTION_REFLECTIONS).format(p=question))
         out.append(self._pick("advice", _HONEST_ADVICE))
         for category in ("question", "advice", reading.mood):
@@ -308,13 +332,20 @@ class CueBrain:
         emotion = {"happy": "warm", "neutral": "warm", "pleased": "warm"}.get(reading.mood, reading.emotion)
         return emotion, out
 
+    def _ask_again(self, reading: Reading) -> tuple[str, list[str]]:
+        """Most words were unsure: say so and ask again, gently while the conversation is heavy."""
+        if reading.mood in _LIGHT_MOODS and not reading.recent_negative:
+            return "warm", [self._use("ask_again", _ASK_AGAIN["light"])]
+        return reading.emotion, [self._use("ask_again", _ASK_AGAIN["gentle"])]
+
     def _check_in(self, view: BrainView) -> tuple[str, str, list[str]]:
         text = view.transcript.text.strip() if view.transcript is not None else ""
         last_user = next((t.text for t in reversed(view.history) if t.role == "user"), "")
         reading = read_cues(view, text or last_user)
         emotion = "calm" if reading.mood == "upset" else "concerned"
         out = [self._pick("check_in", _CHECK_INS)]
-        phrase = reflect(text or last_user)
+        said = text or last_user
+        phrase = _sure_reflection(said, reflect(said), unsure_words(view.transcript, self.settings.unsure_below))
         if phrase:
             out.append(self._pick("check_in", _CHECK_IN_RECALLS).format(p=phrase))
         out.append(self._pick("check_in", _CHECK_IN_ASKS))

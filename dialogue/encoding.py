@@ -6,6 +6,7 @@ import base64
 import cv2
 import numpy as np
 
+from floor import SAMPLE_RATE, float_to_int16
 from perception.audio import wav_bytes
 
 
@@ -37,11 +38,11 @@ def pcm16(samples: np.ndarray) -> np.ndarray:
     if samples.dtype == np.int16:
         return samples
     if np.issubdtype(samples.dtype, np.floating):
-        return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+        return float_to_int16(samples)
     raise ValueError(f"audio must be int16 or float, got {samples.dtype}")
 
 
-def wav_base64(pcm16k: np.ndarray, sample_rate: int = 16000) -> str:
+def wav_base64(pcm16k: np.ndarray, sample_rate: int = SAMPLE_RATE) -> str:
     """Base64 of :func:`wav_bytes`, as the ``input_audio`` content part carries it."""
     return base64.b64encode(wav_bytes(pcm16k, sample_rate)).decode("ascii")
 

@@ -33,6 +33,7 @@ from dialogue.answer_format import AnswerFormat, Fixed, Open, Pick, json_string_
 from dialogue.errors import BrainError
 from dialogue.settings import BrainSettings
 from dialogue.types import GenerationStats, MultimodalPrompt
+from floor.cache import models_dir
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +78,13 @@ def resolve_gguf(model: str) -> Path:
     return path
 
 
-MODEL_CACHE = Path(os.environ.get("HUMANSENSE_CACHE", "~/.cache/humansense")).expanduser() / "models"
 _FTYPES = {"q4_0": "LLAMA_FTYPE_MOSTLY_Q4_0", "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0"}
 
 
 def requantized(path: Path, kind: str, cache: Path | None = None) -> Path:
     """``path`` converted to ``kind`` (q4_0, q8_0), made once and kept in ``cache`` (written atomically)."""
     llama_cpp = _llama_cpp()
-    folder = cache or MODEL_CACHE
+    folder = cache or models_dir()
     stat = path.stat()
     out = folder / f"{path.stem}.{stat.st_size}-{int(stat.st_mtime)}.{kind}.gguf"
     if out.exists():

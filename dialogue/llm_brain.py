@@ -35,6 +35,7 @@ from dialogue.parser import CUT_OFF, TagParser
 from dialogue.prompt import TurnKey, build_prompt, current_key, fit_context, heard_prefix, turn_key
 from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.types import Acknowledgement, Brain, BrainDelta, BrainView, MultimodalPrompt, TextGenerator
+from floor import error_line
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class LlmBrain:
                 reason = str(exc)
                 slow = isinstance(exc, _Stalled) and not exc.silent
             except Exception as exc:  # a backend bug must cost one answer, never the turn
-                reason = f"{self.target}: {type(exc).__name__}: {exc}"
+                reason = f"{self.target}: {error_line(exc, typed=True)}"
                 slow = False
             if reason is None:
                 return
@@ -318,7 +319,7 @@ class LlmBrain:
         except Exception as exc:  # the last resort must not take the turn down either
             logger.error("fallback brain %s failed: %s: %s", self.fallback.name, type(exc).__name__, exc)
             logger.debug("fallback brain failure", exc_info=exc)
-            yield BrainDelta(note=f"error: fallback {self.fallback.name} failed: {type(exc).__name__}: {exc}")
+            yield BrainDelta(note=f"error: fallback {self.fallback.name} failed: {error_line(exc, typed=True)}")
 
     def acknowledgement(self, view: BrainView) -> Acknowledgement | None:
         """A short phrase that fits the person's mood, for when the answer is late (the runtime's deadline)."""

@@ -25,6 +25,7 @@ from dialogue.errors import BrainError
 from dialogue.memory import estimate_tokens
 from dialogue.settings import BrainSettings
 from dialogue.types import GenerationStats, MultimodalPrompt
+from floor import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +33,12 @@ WARM_UP_TOKENS = 4
 _MEDIA_COMPLAINT = re.compile(r"content|template|image|audio|part|validation|concatenate|list", re.IGNORECASE)
 """Words in an error that may be about the media parts (an overloaded server's is not)."""
 _ROLES = {"user": "user", "assistant": "assistant", "agent": "assistant", "system": "system"}
+MESSAGE_CHARS = 200
+"""How much of a server's error message a BrainError quotes."""
 
 
 class _Retryable(Exception):
     """A failure before the first token that another attempt may fix (connection error, 5xx)."""
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _error_text(body: bytes) -> str:
@@ -49,14 +47,14 @@ def _error_text(body: bytes) -> str:
     try:
         obj = json.loads(raw)
     except ValueError:
-        return _one_line(raw) or "(empty body)"
+        return one_line(raw, MESSAGE_CHARS) or "(empty body)"
     if isinstance(obj, dict):
         err = obj.get("error", obj)
         if isinstance(err, dict) and err.get("message"):
-            return _one_line(str(err["message"]))
+            return one_line(str(err["message"]), MESSAGE_CHARS)
         if isinstance(err, str):
-            return _one_line(err)
-    return _one_line(raw)
+            return one_line(err, MESSAGE_CHARS)
+    return one_line(raw, MESSAGE_CHARS)
 
 
 class OpenAIGenerator:
@@ -207,13 +205,14 @@ class OpenAIGenerator:
                                          f"failed after accepting the request, most often its chat template "
                                          f"rejecting it{_parts_hint(body) or _format_hint(body)}")
                     raise BrainError(f"{self.url}: no SSE data in the reply ({kind}): "
-                                     f"{_one_line(first_line, 80)!r}")
+                                     f"{one_line(first_line, 80)!r}")
         except httpx.TimeoutException as exc:
             raise BrainError(f"{self.url}: no data for {self.settings.timeout_s:g} s ({type(exc).__name__})") from exc
         except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise _Retryable(f"{type(exc).__name__}: {_one_line(str(exc)) or 'connection failed'}") from exc
+            message = one_line(str(exc), MESSAGE_CHARS) or "connection failed"
+            raise _Retryable(f"{type(exc).__name__}: {message}") from exc
         except httpx.HTTPError as exc:
-            raise BrainError(f"{self.url}: {type(exc).__name__}: {_one_line(str(exc))}") from exc
+            raise BrainError(f"{self.url}: {type(exc).__name__}: {one_line(str(exc), MESSAGE_CHARS)}") from exc
 
     def _parse_line(self, line: str) -> str | None:
         """The text a ``data:`` line carries ('' for none), or None at ``[DONE]``."""
@@ -226,9 +225,9 @@ class OpenAIGenerator:
         try:
             obj = json.loads(data)
         except ValueError as exc:
-            raise BrainError(f"{self.url}: malformed SSE data line: {_one_line(data, 80)!r}") from exc
+            raise BrainError(f"{self.url}: malformed SSE data line: {one_line(data, 80)!r}") from exc
         if not isinstance(obj, dict):
-            raise BrainError(f"{self.url}: SSE data is not a JSON object: {_one_line(data, 80)!r}")
+            raise BrainError(f"{self.url}: SSE data is not a JSON object: {one_line(data, 80)!r}")
         if "error" in obj:
             raise BrainError(f"{self.url}: error inside the stream: {_error_text(data.encode())}")
         return self._content(obj, data)
@@ -236,7 +235,7 @@ class OpenAIGenerator:
     def _content(self, obj: dict[str, Any], data: str) -> str:
         """``choices[0].delta.content`` of a chunk, checked at each step: a wrong shape is a BrainError, not a crash."""
         def bad(why: str) -> BrainError:
-            return BrainError(f"{self.url}: unexpected chunk shape ({why}): {_one_line(data, 80)!r}")
+            return BrainError(f"{self.url}: unexpected chunk shape ({why}): {one_line(data, 80)!r}")
 
         choices = obj.get("choices")
         if choices is None or choices == []:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Callable, Mapping
 
 from dialogue.answer_format import render_tags
+from dialogue.unsure import unsure_words
 from dialogue.settings import BrainSettings
 from dialogue.types import AGENT_EMOTIONS, DECISIONS, BrainView, DialogueTurn, MultimodalPrompt
 
@@ -24,8 +25,10 @@ _REASONING = """Before answering, reason briefly inside <think></think>:
 4. What would a caring, attentive listener do now?"""
 
 _INSTRUCTIONS = """You are in a live spoken conversation. Each user message is what the person said (speech \
-recognition, which can mishear), then in brackets what was noticed: face, voice, words, likely emotion. Weigh it \
-yourself: a smile over sad words is masking, not joy, and what happened (now or earlier) weighs more than a smile."""
+recognition, which can mishear; words it was unsure of are listed as "(unsure: ...)": never say those back, and \
+ask again when you cannot tell what was meant), then in brackets what was noticed: face, voice, words, likely \
+emotion. Weigh it yourself: a smile over sad words is masking, not joy, and what happened (now or earlier) weighs \
+more than a smile."""
 
 _FORMAT = f"""Answer in exactly this format:
 {{think}}<decision>{" | ".join(DECISIONS)}</decision><emotion>one of: {", ".join(AGENT_EMOTIONS)}</emotion>\
@@ -83,10 +86,15 @@ def heard_prefix(view: BrainView) -> str:
     return "\n".join(lines)
 
 
-def turn_message(view: BrainView, *, images: int = 0, audio: bool = False, said_already: str = "") -> str:
-    """What is new this turn: why the model is asked, the words just said, the cues, what was already said."""
+def turn_message(view: BrainView, *, images: int = 0, audio: bool = False, said_already: str = "",
+                 unsure_below: float = 0.0) -> str:
+    """What is new this turn: why the model is asked, the words just said and those of them recognised with a
+    probability under ``unsure_below``, the cues, what was already said."""
     lines = [heard_prefix(view) if view.trigger == "proactive" or _said(view) else
              heard_prefix(view) + "[no words were recognised]"]
+    unsure = unsure_words(view.transcript, unsure_below)
+    if unsure:
+        lines.append(f"(unsure: {', '.join(unsure)})")
     if view.history and view.history[-1].role == "agent" and view.history[-1].interrupted:
         lines.append("(They interrupted you: they heard only your last response up to where it ends.)")
     lines.append(cue_line(view))
@@ -151,7 +159,8 @@ def build_prompt(view: BrainView, settings: BrainSettings, *, sent: Mapping[Turn
     """One request: the fixed system prompt, the history, and this turn's message with its media."""
     images = tuple(k.jpeg for k in view.keyframes) if settings.send_images else ()
     audio = view.utterance_audio if settings.send_audio and view.utterance_audio is not None else None
-    user = turn_message(view, images=len(images), audio=audio is not None, said_already=said_already)
+    user = turn_message(view, images=len(images), audio=audio is not None, said_already=said_already,
+                        unsure_below=settings.unsure_below)
     return MultimodalPrompt(
         user=user, system=system_prompt(settings, images=settings.send_images, audio=settings.send_audio,
                                         summary=view.history_summary),

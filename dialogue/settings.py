@@ -76,6 +76,8 @@ class BrainSettings:
     attn_implementation: str = field(default="auto", metadata=_m("transformers: attention kernel", choices=("auto", "sdpa", "flash_attention_2", "eager")))
     fallback: str = field(default="cue", metadata=_m("brain used when the configured one fails", choices=("cue", "none")))
     persona: str = field(default="You are a warm, attentive companion who listens closely and answers briefly.", metadata=_m("one line describing the agent, put at the top of the reasoning prompt"))
+    unsure_below: float = field(default=0.5, metadata=_m("a word the recognizer gave a lower probability than this is unsure (Whisper's misheard words score 0.1-0.5, clear ones 0.6-1.0): the cue brain never says it back and the prompt lists it as unsure (0 = trust every word)", min=0.0, max=1.0))
+    unsure_share: float = field(default=0.5, metadata=_m("when more than this share of an utterance's words is unsure, the cue brain says it did not catch that and asks again, in the conversation's mood (1 = never)", min=0.0, max=1.0))
 
     def validate(self) -> None:
         if self.backend == "transformers" and self.structured != "none":

@@ -19,13 +19,12 @@ import time
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-import numpy as np
-
 from dialogue.encoding import pcm16
 from dialogue.errors import BrainError
 from dialogue.memory import estimate_tokens
 from dialogue.settings import BrainSettings
 from dialogue.types import GenerationStats, MultimodalPrompt
+from floor import SAMPLE_RATE, error_line, int16_to_float
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +173,7 @@ class TransformersGenerator:
         try:
             await asyncio.wrap_future(self._loading)
         except Exception as exc:
-            raise BrainError(self._load_failure or f"{type(exc).__name__}: {exc}") from exc
+            raise BrainError(self._load_failure or error_line(exc, typed=True)) from exc
 
     def _load_into(self, future: concurrent.futures.Future[None]) -> None:
         try:
@@ -207,7 +206,7 @@ class TransformersGenerator:
         content += [{"type": "image"} for _ in images]
         audio = None
         if self.settings.send_audio and prompt.audio is not None and prompt.audio.size:
-            audio = [pcm16(prompt.audio).astype(np.float32) / 32768.0]
+            audio = [int16_to_float(pcm16(prompt.audio))]
             content.append({"type": "audio"})
         content.append({"type": "text", "text": prompt.user})
         messages: list[dict[str, Any]] = []
@@ -219,7 +218,7 @@ class TransformersGenerator:
             messages.append({"role": _ROLES[role], "content": [{"type": "text", "text": text}]})
         messages.append({"role": "user", "content": content})
         text = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        inputs = self.processor(text=[text], images=images or None, audio=audio, sampling_rate=16000,
+        inputs = self.processor(text=[text], images=images or None, audio=audio, sampling_rate=SAMPLE_RATE,
                                 return_tensors="pt", padding=True)
         return inputs.to(self.model.device)
 
@@ -274,7 +273,7 @@ class TransformersGenerator:
                                               0 if at_stop is None else flag.new_tokens - at_stop)
         if failure:
             exc = failure[0]
-            raise BrainError(f"transformers generation failed: {type(exc).__name__}: {exc}") from exc
+            raise BrainError(f"transformers generation failed: {error_line(exc, typed=True)}") from exc
 
     def cancel(self) -> None:
         """Stop every generation in progress (their streams end after the current token)."""

@@ -2,7 +2,7 @@
 
 Perception, dialogue and speech must not import each other (each is usable alone), yet
 all of them handle 16 kHz audio and report failures in one line; these facts live here,
-once, below all three.
+once, below all three. Where files are cached between runs is the same kind of fact: ``floor.cache``.
 """
 from __future__ import annotations
 
@@ -39,14 +39,14 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     audio = np.asarray(audio)
     if audio.ndim != 1:
         raise ValueError(f"expected mono (1-D) audio, got shape {audio.shape}")
+    if audio.dtype != np.int16 and not np.issubdtype(audio.dtype, np.floating):
+        raise ValueError(f"expected int16 or float audio, got dtype {audio.dtype}")
     if from_rate == to_rate or not len(audio):
         return audio.copy()
     ratio = Fraction(to_rate, from_rate)
-    x = int16_to_float(audio) if audio.dtype == np.int16 else audio.astype(np.float64, copy=False)
-    out = resample_poly(x, ratio.numerator, ratio.denominator)
     if audio.dtype == np.int16:
-        return float_to_int16(out)
-    return out.astype(audio.dtype if np.issubdtype(audio.dtype, np.floating) else np.float32)
+        return float_to_int16(resample_poly(int16_to_float(audio), ratio.numerator, ratio.denominator))
+    return resample_poly(audio, ratio.numerator, ratio.denominator).astype(audio.dtype)
 
 
 def one_line(text: str, limit: int | None = None) -> str:
@@ -55,10 +55,13 @@ def one_line(text: str, limit: int | None = None) -> str:
     return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
 
 
-def error_line(exc: BaseException) -> str:
+def error_line(exc: BaseException, *, typed: bool = False) -> str:
     """An exception as one line: its message, with its type named where the message alone would not say what
-    went wrong (an empty message, or a type like KeyError whose message is only the key)."""
+    went wrong (an empty message, or a type like KeyError whose message is only the key).
+
+    ``typed`` names the type always: for logs and failure reasons, where the reader did not see what raised.
+    """
     text = one_line(str(exc))
-    if isinstance(exc, (OSError, ValueError, RuntimeError, ImportError)) and text:
+    if not typed and isinstance(exc, (OSError, ValueError, RuntimeError, ImportError)) and text:
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,79 +1,18 @@
-"""Speech recognition of one turn's audio: the backend factory, faster-whisper, an OpenAI-compatible server, WER."""
+"""Speech recognition of one turn's audio: the backend factory, and the OpenAI-compatible server backend."""
 from __future__ import annotations
 
-import logging
 import os
-import re
-import time
 from typing import Any
 
 import httpx
 import numpy as np
 
-from perception.audio import int16_to_float, wav_bytes
+from floor import error_line
+from perception.audio import wav_bytes
+from perception.faster_whisper_asr import WhisperTranscriber
 from perception.settings import AsrSettings
-from perception.transcriber import (MIN_AUDIO_S, Transcriber, check_pcm, duration, empty_transcript, first_line,
-                                    resolve_whisper_model)
-from perception.types import SAMPLE_RATE, Transcript, Word
-
-logger = logging.getLogger(__name__)
-
-
-class WhisperTranscriber:
-    """faster-whisper in this process: it pads every call to a 30 s window (~0.3-0.9 s on 2 CPU cores whatever the
-    length); ``transcribe`` is a blocking call (run it in an executor)."""
-
-    def __init__(self, settings: AsrSettings) -> None:
-        from faster_whisper import WhisperModel
-
-        self.settings = settings
-        self.name = f"faster-whisper:{settings.model}"
-        path = resolve_whisper_model(settings.model)
-        started = time.perf_counter()
-        try:
-            self.model = WhisperModel(
-                path, device=settings.device, compute_type=settings.compute_type, cpu_threads=settings.cpu_threads
-            )
-        except Exception as e:  # CTranslate2 and the hub client raise many types; all mean "cannot load"
-            raise RuntimeError(f"cannot load Whisper model {settings.model!r} ({path}): {first_line(e)}") from e
-        self.load_seconds = time.perf_counter() - started
-        self._language = None if settings.language in ("", "auto") else settings.language
-        logger.info("loaded %s in %.2f s", self.name, self.load_seconds)
-
-    def transcribe(self, pcm: np.ndarray, t0: float = 0.0, final: bool = True) -> Transcript:
-        """Words carry absolute times (``t0`` + offset in ``pcm``), clamped to the clip."""
-        check_pcm(pcm)
-        end = t0 + duration(pcm)
-        if duration(pcm) < MIN_AUDIO_S:
-            return empty_transcript(pcm, t0, final, self.settings.language)
-        segments, info = self.model.transcribe(
-            int16_to_float(pcm),
-            language=self._language,
-            beam_size=self.settings.beam_size,
-            word_timestamps=True,
-            vad_filter=False,
-            condition_on_previous_text=False,
-        )
-        texts: list[str] = []
-        words: list[Word] = []
-        for segment in segments:
-            texts.append(segment.text.strip())
-            for w in segment.words or ():
-                w_start = min(max(t0 + float(w.start), t0), end)
-                w_end = min(max(t0 + float(w.end), w_start), end)
-                words.append(Word(w.word.strip(), w_start, w_end, float(w.probability)))
-        return Transcript(
-            text=" ".join(t for t in texts if t),
-            start=t0,
-            end=end,
-            words=tuple(words),
-            final=final,
-            language=info.language,
-        )
-
-    def warm_up(self) -> None:
-        """One tiny call so the first real call does not pay for lazy initialisation."""
-        self.transcribe(np.zeros(SAMPLE_RATE // 2, np.int16))
+from perception.transcriber import MIN_AUDIO_S, Transcriber, check_pcm, duration, empty_transcript
+from perception.types import Transcript, Word
 
 
 class OpenAITranscriber:
@@ -101,7 +40,7 @@ class OpenAITranscriber:
         try:
             response = self._client.post(self._url, data=data, files={"file": ("audio.wav", wav_bytes(pcm), "audio/wav")})
         except httpx.HTTPError as e:
-            raise RuntimeError(f"ASR server {self._url} unreachable: {type(e).__name__}: {first_line(e)}") from e
+            raise RuntimeError(f"ASR server {self._url} unreachable: {error_line(e, typed=True)}") from e
         if response.status_code >= 400:
             body = " ".join(response.text.split())[:200]
             raise RuntimeError(f"ASR server {self._url} answered HTTP {response.status_code}: {body}")
@@ -144,24 +83,3 @@ def make_transcriber(settings: AsrSettings) -> Transcriber:
     if settings.backend == "openai":
         return OpenAITranscriber(settings)
     raise ValueError(f"unknown asr.backend {settings.backend!r}; expected 'whisper-ct2', 'faster-whisper' or 'openai'")
-
-
-_PUNCT = re.compile(r"[^\w\s']")
-
-
-def normalize_words(text: str) -> list[str]:
-    """Lower case, punctuation dropped (apostrophes kept), hyphens split."""
-    return _PUNCT.sub(" ", text.lower().replace("-", " ")).split()
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """(substitutions + deletions + insertions) / reference words, after :func:`normalize_words`."""
-    ref, hyp = normalize_words(reference), normalize_words(hypothesis)
-    if not ref:
-        return float(bool(hyp))
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev_diag, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev_diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev_diag + (r != h))
-    return row[-1] / len(ref)

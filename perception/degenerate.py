@@ -9,7 +9,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 
-from perception.asr import normalize_words
+from perception.wer import normalize_words
 
 LONG_BLOCK_WORDS = 3
 """A block of at least this many words said twice back to back is a loop; shorter blocks need three in a row
@@ -33,7 +33,7 @@ def is_silence(no_speech_prob: float, avg_logprob: float) -> bool:
 def repeated_block(words: Sequence[str]) -> tuple[int, int] | None:
     """(block length, copies) of the first back-to-back repetition of words that marks a loop, or None.
 
-    Words are compared as given (pass them through :func:`perception.asr.normalize_words`, since a loop
+    Words are compared as given (pass them through :func:`perception.wer.normalize_words`, since a loop
     changes case and punctuation: "mind. Never mind."). For each block length ``p`` a run of ``L`` positions
     where ``words[i] == words[i + p]`` means ``1 + L // p`` copies of a ``p``-word block in a row: O(n²).
     """

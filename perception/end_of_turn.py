@@ -1,8 +1,7 @@
 """Acoustic end of turn: Smart Turn v3.2 (Pipecat's BSD-2-Clause model) scores whether the user's turn sounds finished.
 
-The ONNX ships in the ``pipecat-ai`` wheel, installed with ``--no-deps`` (the Makefile's line) because
-pipecat's own dependencies are not needed here. Its file is located with ``importlib.util.find_spec``,
-which does not import pipecat (``import pipecat`` pulls loguru and more). Input: Whisper log-mel
+The ONNX ships in the ``pipecat-ai`` wheel; ``make install`` unpacks that one file into the model cache
+(``perception.model_files``), so pipecat and its dependencies are never installed. Input: Whisper log-mel
 features (80 x 800) of the turn's last 8 s, zero-padded at the front and scaled to zero mean and unit
 variance as Pipecat does; output: the probability that the turn is complete (> 0.5 = complete). On
 a pause inside an unfinished clause it scores near 0; finished sentences mostly, not always, score
@@ -14,7 +13,6 @@ incrementally would save a tenth of the call at most, not worth its complexity.
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 import time
 from pathlib import Path
@@ -23,16 +21,14 @@ import numpy as np
 import onnxruntime as ort
 from faster_whisper.feature_extractor import FeatureExtractor
 
-from perception.audio import int16_to_float
+from floor import SAMPLE_RATE, int16_to_float
+from perception.model_files import SMART_TURN, model_file
 from perception.settings import EndOfTurnSettings
-from perception.types import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 
-PACKAGE = "pipecat-ai"
-INSTALL = "pip install --no-deps pipecat-ai==1.14.0"
-BUNDLED_PATH = ("audio", "turn", "smart_turn", "data", "smart-turn-v3.2-cpu.onnx")
-"""Where the model lies inside the ``pipecat`` package directory."""
+PACKAGE = SMART_TURN.project
+BUNDLED_NAME = "smart-turn-v3.2-cpu.onnx"
 WINDOW_S = 8
 N_MELS = 80
 FRAMES = 800
@@ -41,19 +37,12 @@ _NORM_EPS = 1e-7
 
 
 def bundled_model_path() -> Path:
-    """The Smart Turn v3.2 ONNX inside the installed pipecat-ai wheel, found without importing pipecat."""
-    spec = importlib.util.find_spec("pipecat")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"Smart Turn model not found: package {PACKAGE} is not installed (run: {INSTALL})")
-    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*BUNDLED_PATH)
-    if not path.is_file():
-        raise FileNotFoundError(f"Smart Turn model not found at {path}: this {PACKAGE} has no smart-turn-v3.2-cpu.onnx "
-                                f"(run: {INSTALL})")
-    return path
+    """The Smart Turn v3.2 ONNX that ``make install`` unpacked from the pipecat-ai wheel."""
+    return model_file(SMART_TURN, BUNDLED_NAME)
 
 
 def resolve_model(name: str) -> Path:
-    """``"bundled"`` -> the file in pipecat-ai; otherwise an existing path to a Smart Turn v3 ONNX file."""
+    """``"bundled"`` -> the file unpacked from pipecat-ai; otherwise an existing path to a Smart Turn v3 ONNX file."""
     if name == "bundled":
         return bundled_model_path()
     path = Path(name).expanduser()

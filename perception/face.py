@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from floor import one_line
 from perception.blazeface import BlazeFaceDetector
 from perception.settings import FaceSettings
 from perception.types import FaceBox
@@ -71,7 +72,7 @@ def open_onnx(path: str, key: str) -> Any:
     try:
         return ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several unrelated types for unreadable models
-        text = " ".join(str(exc).split()) or type(exc).__name__
+        text = one_line(str(exc)) or type(exc).__name__
         raise ValueError(f"{key}: {path}: not a loadable ONNX model ({text})") from None
 
 

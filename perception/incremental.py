@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from perception.asr import normalize_words
+from floor import SAMPLE_RATE
+from perception.wer import normalize_words
 from perception.transcriber import Transcriber, check_pcm
-from perception.types import SAMPLE_RATE, Transcript, Word
+from perception.types import Transcript, Word
 
 QUIET_DB = -40.0
 """A gap is quiet where QUIET_FRAMES of audio stay this far below the loudest 10 ms of the audio searched."""

@@ -22,8 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 
+from floor import SAMPLE_RATE, int16_to_float
 from perception.settings import VoiceSettings
-from perception.types import SAMPLE_RATE, VoiceCue, Word
+from perception.types import VoiceCue, Word
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def frame_voicing(pcm: np.ndarray, min_hz: float = 70.0, max_hz: float = 400.0) 
 
     Cheap enough (~0.1 ms) to run on every 32 ms chunk; it tells speech over the agent from a cough or a knock.
     """
-    x = pcm[-FRAME:].astype(np.float32) / 32768.0
+    x = int16_to_float(pcm[-FRAME:])
     level = float(10 * np.log10(max(float(np.mean(np.square(x, dtype=np.float64))), 1e-12)))
     if level <= SILENCE_DB:
         return level, False
@@ -122,7 +123,7 @@ class VoiceAnalyzer:
         """``pcm``: the segment, int16 at 16 kHz; ``words``: its recognized words (for the rate); ``t`` defaults to ``end``."""
         if pcm.dtype != np.int16 or pcm.ndim != 1:
             raise ValueError(f"analyze needs 1-D int16 PCM at 16 kHz, got dtype {pcm.dtype} shape {pcm.shape}")
-        x = pcm.astype(np.float32) / 32768.0
+        x = int16_to_float(pcm)
         frames = _frames(x)
         power = _frame_power(x, len(frames))
         db = 10 * np.log10(np.maximum(power, 1e-12))

@@ -98,7 +98,6 @@ class ExpressionSettings:
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    enabled: bool = field(default=True, metadata=_m("compute prosody cues per speech segment"))
     pitch_min_hz: float = field(default=70.0, metadata=_m("lowest pitch searched", min=30.0))
     pitch_max_hz: float = field(default=400.0, metadata=_m("highest pitch searched", min=60.0))
     baseline_segments: int = field(default=10, metadata=_m("segments in the running per-session baseline", min=1))

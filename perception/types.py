@@ -4,12 +4,7 @@ All times are seconds on the session timeline (media time in replay).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
-
-SAMPLE_RATE = 16000
-"""Every stage downstream of a source sees 16 kHz mono int16 audio."""
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -23,7 +18,6 @@ class SilenceStarted:
     """Speech paused at ``t``; the turn may or may not be over (speculative ASR starts here)."""
     t: float
     segment_start: float
-    audio: np.ndarray = field(repr=False, metadata={"trace_skip": True})
 
 
 @dataclass(frozen=True)
@@ -34,14 +28,9 @@ class SpeechResumed:
 
 @dataclass(frozen=True)
 class SpeechEnded:
-    """End of a user turn: the silence lasted past the end-of-turn threshold.
-
-    ``start``/``end`` bound the speech (pre-roll included in ``audio`` only);
-    ``audio`` is the whole turn, int16 at 16 kHz, pauses included.
-    """
+    """End of a user turn: the silence lasted past the end-of-turn threshold; ``start``/``end`` bound the speech."""
     start: float
     end: float
-    audio: np.ndarray = field(repr=False, metadata={"trace_skip": True})
 
 
 @dataclass(frozen=True)

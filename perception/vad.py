@@ -5,15 +5,13 @@ State machine, one step per 512-sample (32 ms) window with speech probability ``
 * SILENCE   -- ``p >= threshold``: a candidate turn begins at the window's start (the onset).
 * CANDIDATE -- ``p < neg_threshold``: a blip, dropped without an event.
                Once the candidate has lasted ``min_speech_ms``: ``SpeechStarted(t=onset)`` -> SPEECH.
-* SPEECH    -- ``p < neg_threshold``: ``SilenceStarted(t=pause onset, segment_start=onset, audio=turn so far)``
-               -> PAUSE.
+* SPEECH    -- ``p < neg_threshold``: ``SilenceStarted(t=pause onset, segment_start=onset)`` -> PAUSE.
 * PAUSE     -- ``p >= threshold``: ``SpeechResumed(t)`` -> SPEECH.
                Once the pause has lasted ``end_of_turn_silence_ms``:
-               ``SpeechEnded(start=onset, end=pause onset, audio)`` -> SILENCE.
+               ``SpeechEnded(start=onset, end=pause onset)`` -> SILENCE.
 
-A turn that reaches ``max_turn_s`` is ended where it stands. Turn audio starts ``pre_roll_ms``
-before the onset and ends a short tail after the end; it lives in a buffer preallocated for the
-longest turn, so memory is bounded.
+A turn that reaches ``max_turn_s`` is ended where it stands. The events carry times only: the
+session keeps the user's audio and cuts each turn's clip from it.
 """
 from __future__ import annotations
 
@@ -24,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from perception.audio import int16_to_float
+from floor import SAMPLE_RATE, error_line, int16_to_float
 from perception.settings import VadSettings
-from perception.types import SAMPLE_RATE, SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
+from perception.types import SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +34,7 @@ WINDOW = 512
 """Samples per model step at 16 kHz (32 ms)."""
 _CONTEXT = 64
 TAIL_S = 0.1
-"""Audio kept after the pause onset so ASR does not lose a word's release."""
+"""Audio a turn's clip keeps after the pause onset so ASR does not lose a word's release."""
 _LAYOUTS = {
     frozenset({"input", "h", "c"}): "h_c",  # faster-whisper's silero_vad_v6.onnx
     frozenset({"input", "state", "sr"}): "state_sr",  # the silero-vad package's silero_vad.onnx
@@ -64,8 +62,7 @@ class SileroNet:
         try:
             self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types for unreadable files
-            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise RuntimeError(f"cannot load VAD model {path}: {first_line}") from e
+            raise RuntimeError(f"cannot load VAD model {path}: {error_line(e)}") from e
         names = frozenset(i.name for i in self.session.get_inputs())
         layout = _LAYOUTS.get(names)
         if layout is None:
@@ -129,12 +126,8 @@ class Vad:
         settings.validate()
         self.settings = settings
         self._model = SileroModel(net or SileroNet.for_settings(settings))
-        self._pre_roll = int(settings.pre_roll_ms * SAMPLE_RATE / 1000)
         self._min_speech_s = settings.min_speech_ms / 1000
         self._eot_s = settings.end_of_turn_silence_ms / 1000
-        self._tail = int(TAIL_S * SAMPLE_RATE)
-        # Room for pre-roll + the longest turn + one window of overshoot.
-        self._turn_audio = np.zeros(self._pre_roll + int(settings.max_turn_s * SAMPLE_RATE) + 2 * WINDOW, np.int16)
         self.last_probability = 0.0
         self.reset()
 
@@ -144,15 +137,12 @@ class Vad:
         return self._state in (_State.SPEECH, _State.PAUSE)
 
     def reset(self) -> None:
-        """Forget all audio, the open turn and the model state."""
+        """Forget the buffered audio, the open turn and the model state."""
         self._model.reset()
         self._state = _State.SILENCE
         self._pending = np.zeros(0, np.int16)
         self._anchor_t = 0.0
         self._anchor_samples = 0
-        self._ring = np.zeros(0, np.int16)
-        self._turn_len = 0
-        self._turn_audio_start = 0.0
         self._onset = 0.0
         self._pause_onset = 0.0
         self.last_probability = 0.0
@@ -178,7 +168,6 @@ class Vad:
         """End of stream at ``t``: close an open turn (ending at ``t``, or at the pause onset) and reset."""
         events: list[VadEvent] = []
         if self.in_speech:
-            self._append(self._pending)
             end = self._pause_onset if self._state is _State.PAUSE else max(t, self._onset)
             events.append(self._end_turn(end))
         self.reset()
@@ -191,17 +180,13 @@ class Vad:
         te = tw + WINDOW / SAMPLE_RATE
         state = self._state
         if state is _State.SILENCE:
-            if p >= s.threshold:
-                self._begin_candidate(tw)
-                state = self._state
+            if p < s.threshold:
+                return
+            self._state = state = _State.CANDIDATE
+            self._onset = tw
         elif state is _State.CANDIDATE and p < s.neg_threshold:
             self._state = _State.SILENCE
-            self._close_turn_audio()
-            state = self._state
-        if state is _State.SILENCE:
-            self._remember(window)
             return
-        self._append(window)
         if state is _State.CANDIDATE:
             if te - self._onset >= self._min_speech_s:
                 self._state = _State.SPEECH
@@ -210,7 +195,7 @@ class Vad:
             if p < s.neg_threshold:
                 self._state = _State.PAUSE
                 self._pause_onset = tw
-                events.append(SilenceStarted(t=tw, segment_start=self._onset, audio=self._turn_audio[: self._turn_len].copy()))
+                events.append(SilenceStarted(t=tw, segment_start=self._onset))
         elif p >= s.threshold:
             self._state = _State.SPEECH
             events.append(SpeechResumed(t=tw))
@@ -221,30 +206,6 @@ class Vad:
             logger.info("turn reached max_turn_s=%.1f s at t=%.2f; ending it", s.max_turn_s, te)
             events.append(self._end_turn(self._pause_onset if self._state is _State.PAUSE else te))
 
-    def _begin_candidate(self, onset: float) -> None:
-        self._state = _State.CANDIDATE
-        self._onset = onset
-        self._turn_len = len(self._ring)
-        self._turn_audio[: self._turn_len] = self._ring
-        self._turn_audio_start = onset - self._turn_len / SAMPLE_RATE
-
-    def _remember(self, window: np.ndarray) -> None:
-        if self._pre_roll:
-            self._ring = np.concatenate((self._ring, window))[-self._pre_roll :]
-
-    def _append(self, pcm: np.ndarray) -> None:
-        n = min(len(pcm), len(self._turn_audio) - self._turn_len)
-        self._turn_audio[self._turn_len : self._turn_len + n] = pcm[:n]
-        self._turn_len += n
-
     def _end_turn(self, end: float) -> SpeechEnded:
-        stop = min(self._turn_len, int(round((end - self._turn_audio_start) * SAMPLE_RATE)) + self._tail)
-        event = SpeechEnded(start=self._onset, end=end, audio=self._turn_audio[:stop].copy())
         self._state = _State.SILENCE
-        self._close_turn_audio()
-        return event
-
-    def _close_turn_audio(self) -> None:
-        # The newest audio of a dropped or ended turn seeds the pre-roll of the next one.
-        self._ring = self._turn_audio[max(0, self._turn_len - self._pre_roll) : self._turn_len].copy()
-        self._turn_len = 0
+        return SpeechEnded(start=self._onset, end=end)

@@ -23,12 +23,12 @@ import numpy as np
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import merge_punctuations
 
-from perception.asr import WhisperTranscriber
-from perception.audio import int16_to_float
+from floor import SAMPLE_RATE, int16_to_float
+from perception.faster_whisper_asr import WhisperTranscriber
 from perception.degenerate import degenerate_reason, is_silence
 from perception.settings import AsrSettings
 from perception.transcriber import MIN_AUDIO_S, check_pcm, duration, empty_transcript
-from perception.types import SAMPLE_RATE, Transcript, Word
+from perception.types import Transcript, Word
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ import httpx
 import numpy as np
 import soundfile as sf
 
+from floor import error_line, resample
 from speech.settings import TtsSettings
-from speech.transform import apply_gain, resample
+from speech.transform import apply_gain
 from speech.types import Style
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class OpenAITts:
         except httpx.TimeoutException:
             raise RuntimeError(f"openai tts: {self.url} did not answer within {self._client.timeout.read} s") from None
         except httpx.HTTPError as e:
-            raise RuntimeError(f"openai tts: cannot reach {self.url} ({type(e).__name__}: {e})") from None
+            raise RuntimeError(f"openai tts: cannot reach {self.url} ({error_line(e, typed=True)})") from None
         if response.status_code >= 400:
             detail = " ".join(response.text.split())[:200]
             raise RuntimeError(f"openai tts: {self.url} answered HTTP {response.status_code}: {detail}")

@@ -78,10 +78,6 @@ class DevicePlayer:
         self._stream: Any = None
         self._continue = 0
 
-    @property
-    def queued_samples(self) -> int:
-        return self._queue.queued
-
     def open(self, sample_rate: int) -> None:
         """Start the output stream; raises a one-line RuntimeError without pyaudio or without an output device."""
         try:

@@ -1,16 +1,11 @@
-"""Small audio helpers: resampling, float to int16 with gain, and a duration-preserving pitch shift."""
+"""Speech's audio shaping: a gain that never clips, a duration-preserving pitch shift, trimmed padding."""
 from __future__ import annotations
 
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import resample_poly
 
-
-def to_int16(float_audio: np.ndarray) -> np.ndarray:
-    """Float samples in [-1, 1] to int16; values outside are clipped, not wrapped."""
-    x = np.asarray(float_audio, dtype=np.float64)
-    return np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
+from floor import float_to_int16, int16_to_float, resample
 
 
 def apply_gain(float_audio: np.ndarray, volume: float) -> np.ndarray:
@@ -21,35 +16,15 @@ def apply_gain(float_audio: np.ndarray, volume: float) -> np.ndarray:
     peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
     if peak > 0.999:
         audio = audio * (0.999 / peak)
-    return to_int16(audio)
+    return float_to_int16(audio)
 
 
 def _to_float(x: np.ndarray) -> np.ndarray:
     if x.dtype == np.int16:
-        return x.astype(np.float64) / 32767.0
+        return int16_to_float(x).astype(np.float64)
     if not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"audio must be int16 or float, got {x.dtype}")
     return x.astype(np.float64)
-
-
-def _like(y: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """Back to the input's dtype: int16 stays int16, float32 stays float32."""
-    if template.dtype == np.int16:
-        return to_int16(y)
-    return y.astype(template.dtype)
-
-
-def resample(x: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
-    """Polyphase resampling of mono audio; returns the same dtype it was given (int16 or float)."""
-    if sr_from <= 0 or sr_to <= 0:
-        raise ValueError(f"sample rates must be positive, got {sr_from} -> {sr_to}")
-    x = np.asarray(x)
-    if x.ndim != 1:
-        raise ValueError(f"resample expects mono 1-D audio, got shape {x.shape}")
-    if sr_from == sr_to or len(x) == 0:
-        return x.copy()
-    ratio = Fraction(sr_to, sr_from)
-    return _like(resample_poly(_to_float(x), ratio.numerator, ratio.denominator), x)
 
 
 def _time_stretch(x: np.ndarray, factor: float, frame: int) -> np.ndarray:
@@ -98,10 +73,11 @@ def shift_voice(samples: np.ndarray, sr: int, semitones: float) -> np.ndarray:
     ratio = 2.0 ** (semitones / 12.0)
     frame = max(64, int(sr * 0.04))
     stretched = _time_stretch(_to_float(x), ratio, frame)
-    # Playing the stretched audio ratio× faster multiplies every frequency by ratio.
+    # Playing the stretched audio ratio× faster multiplies every frequency by ratio: as if recorded at
+    # ratio× the rate, resampled back down.
     step = Fraction(ratio).limit_denominator(1000)
-    y = resample_poly(stretched, step.denominator, step.numerator)
-    return _like(y, x)
+    y = resample(stretched, step.numerator, step.denominator)
+    return float_to_int16(y) if x.dtype == np.int16 else y.astype(x.dtype)
 
 
 def trim_silence(samples: np.ndarray, sr: int, lead_ms: float = 30.0, tail_ms: float = 150.0,

@@ -26,6 +26,7 @@ from dialogue.openai_backend import OpenAIGenerator
 from dialogue.parser import TagParser
 from dialogue.settings import GRAMMAR_ENGINES, BrainSettings, PolicySettings
 from dialogue.types import BrainDelta, BrainView, Keyframe, MultimodalPrompt, TextGenerator
+from floor import SAMPLE_RATE, error_line, float_to_int16, one_line
 from perception.types import Transcript
 
 Status = Literal["ok", "warn", "fail"]
@@ -75,7 +76,7 @@ def _asr(cfg: Config) -> tuple[Status, str]:
     engine = "ctranslate2" if a.backend == "whisper-ct2" else "faster_whisper"
     if importlib.util.find_spec(engine) is None:
         return "fail", f"ASR ({a.backend}): the {engine} package is not installed"
-    from perception.asr import resolve_whisper_model
+    from perception.transcriber import resolve_whisper_model
 
     try:
         path = resolve_whisper_model(a.model)
@@ -93,7 +94,7 @@ def _endpoint(base_url: str, api_key_env: str, model: str) -> tuple[Status, str]
     try:
         names = _served(base_url, api_key_env, 5.0)
     except (httpx.HTTPError, ValueError, AttributeError) as exc:
-        return "fail", f"endpoint {base_url}: not answering ({type(exc).__name__}: {exc})"
+        return "fail", f"endpoint {base_url}: not answering ({error_line(exc, typed=True)})"
     status: Status = "ok" if not model or model in names else "warn"
     return status, f"endpoint {base_url}: serves {names}" + ("" if status == "ok" else f" (not {model!r})")
 
@@ -118,6 +119,8 @@ PROBE_WORDS = "Hello, can you hear me?"
 PROBE_TOKENS = 32
 """Room for the decision and the emotion in either format (the answer is read only that far)."""
 START_ENGINE = "start the engine (see the header of the config file)"
+MESSAGE_CHARS = 300
+"""How much of a brain's error message a check line quotes."""
 _FORMAT_FIELDS = ("grammar", "structured_outputs", "response_format")
 _FORMAT_WORDS = ("grammar", "response_format", "structured_outputs", "json_schema", "guided")
 _HTTP_STATUS = re.compile(r"HTTP \d{3}")
@@ -214,7 +217,7 @@ def _llama_brain(cfg: Config) -> tuple[Status, str]:
     try:
         brain = _llm_brain(settings, cfg.policy)  # loads the model: a bad file is a ValueError naming it
     except ValueError as exc:
-        return "fail", f"brain (llama): {_one_line(str(exc))}"
+        return "fail", f"brain (llama): {one_line(str(exc), MESSAGE_CHARS)}"
     assert isinstance(brain.generator, LlamaGenerator)
     converted = f" (as {settings.requantize})" if settings.requantize != "none" else ""
     loaded = f"{brain.generator.source.name}{converted} loaded in {time.perf_counter() - started:.1f} s"
@@ -239,7 +242,7 @@ def _openai_brain(cfg: Config) -> tuple[Status, str]:
         assert isinstance(brain.generator, OpenAIGenerator)
         body = brain.generator.build_request(prompt)
     except ValueError as exc:
-        return "fail", f"brain (openai): {_one_line(str(exc))}"
+        return "fail", f"brain (openai): {one_line(str(exc), MESSAGE_CHARS)}"
     asked = f"a request for {settings.model!r} in the agent's shape ({_body_shape(body)})"
     try:
         answer = _answer(brain, prompt)
@@ -258,8 +261,8 @@ def _llm_brain(settings: BrainSettings, policy: PolicySettings) -> LlmBrain:
 def _probe_view() -> BrainView:
     """A first turn as the runtime hands it over: the words, their audio and a camera frame. The settings decide,
     as in a session, which of them go out (send_images, send_audio)."""
-    t = np.arange(8000) / 16000
-    audio = (0.2 * 32767 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)  # 0.5 s at 16 kHz
+    t = np.arange(SAMPLE_RATE // 2) / SAMPLE_RATE
+    audio = float_to_int16(0.2 * np.sin(2 * np.pi * 220 * t))  # 0.5 s
     frame = Keyframe(t=1.5, jpeg=encode_jpeg(np.full((64, 64, 3), 128, np.uint8)), width=64, height=64)
     return BrainView(t=2.0, transcript=Transcript(PROBE_WORDS, 0.5, 2.0), utterance_audio=audio, keyframes=(frame,),
                      cue_summary="voice: calm; words: neutral")
@@ -307,7 +310,7 @@ def _verdict(label: str, asked: str, answer: _Reading, fix: str) -> tuple[Status
     took = f"{asked} answered in {answer.ms:.0f} ms"
     if missing:
         return "warn", (f"{label}: {took}, with no {' and no '.join(missing)} in it "
-                        f"({_one_line(answer.text, 60)!r}): {fix}")
+                        f"({one_line(answer.text, 60)!r}): {fix}")
     return "ok", f"{label}: {took} (decision {answer.decision}, emotion {answer.emotion})"
 
 
@@ -324,7 +327,7 @@ def _body_shape(body: dict[str, Any]) -> str:
 
 def _openai_failure(exc: Exception, prompt: MultimodalPrompt, body: dict[str, Any], settings: BrainSettings) -> str:
     """What went wrong, as the fix: the message's parts, the answer format's field, the model, or the engine."""
-    message = _one_line(str(exc))
+    message = one_line(str(exc), MESSAGE_CHARS)
     lower = message.lower()
     empty = "with an empty body" in lower  # the server broke after accepting the request: its template, or the format
     status = _HTTP_STATUS.search(message)
@@ -347,7 +350,7 @@ def _stream_failure(exc: Exception, settings: BrainSettings) -> str:
                 "this model on this machine")
     if "ConnectError" in str(exc):
         return f"not answering at {settings.base_url}: {START_ENGINE}"
-    return _one_line(str(exc))
+    return one_line(str(exc), MESSAGE_CHARS)
 
 
 def _parts_fix(prompt: MultimodalPrompt, how: str) -> str:
@@ -373,11 +376,6 @@ def _unparsed_fix(settings: BrainSettings, body: dict[str, Any]) -> str:
         return f'set brain.structured = "{kind}" so they always parse'
     field = next(f for f in _FORMAT_FIELDS if f in body)
     return f"the server ignored the {field} field: set brain.engine to what it is"
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _onnx_models(cfg: Config) -> Iterator[tuple[Status, str]]:

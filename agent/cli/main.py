@@ -8,14 +8,16 @@ import math
 import os
 import sys
 import time
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
 
 from agent.config import ConfigError, load_config
+from floor import error_line
+from floor.cache import cache_dir
 from agent.cli.signals import Interrupted, StopSignals, run_until_signalled, stop_on_signals
 
 PROCESS_START = time.perf_counter()
@@ -25,6 +27,20 @@ logger = logging.getLogger("humansense")
 
 class CliError(Exception):
     """A one-line, user-facing failure; main() prints it and exits non-zero."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors read like every other failure: one ``humansense: error:`` line, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"humansense: error: {message} (see: {self.prog} --help)\n")
+
+
+def _version() -> str:
+    try:
+        return f"humansense {version('humansense')}"
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "humansense (not installed: no version)"
 
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
@@ -37,14 +53,6 @@ def _add_output_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--record", metavar="WAV", help="write the conversation as a stereo WAV (left: user, right: agent)")
     parser.add_argument("--out", metavar="DIR", help="write trace.jsonl, turns.json, metrics.json and report.html here")
     parser.add_argument("--quiet", action="store_true", help="no live conversation view")
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception as one line; its type is named when the message alone would not say what went wrong."""
-    text = " ".join(str(exc).split())
-    if isinstance(exc, (OSError, ValueError, RuntimeError, ImportError)) and text:
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 MODEL_KEYS = ("asr.backend", "asr.model", "end_of_turn.model", "tts.backend", "tts.voice", "tts.model",
@@ -74,13 +82,13 @@ async def _load_models(cfg: Any) -> Any:
     try:
         models = await asyncio.to_thread(Models.load, cfg)
     except Exception as exc:  # loaders raise their own types (onnxruntime, CTranslate2, the hub client)
-        message = _one_line(exc)
+        message = error_line(exc)
         raise CliError(f"loading models failed: {message}{_suspects(cfg, message)}") from None
     try:
         await models.warm_up_brain()
     except Exception as exc:
         await models.aclose()
-        raise CliError(f"brain ({cfg.brain.backend}) failed to start: {_one_line(exc)}") from None
+        raise CliError(f"brain ({cfg.brain.backend}) failed to start: {error_line(exc)}") from None
     return models
 
 
@@ -113,7 +121,7 @@ async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast:
         try:
             outputs = SessionOutputs(args.out, args.record, cfg.output.trace_audio_events, cfg.output.report)
         except OSError as exc:
-            raise CliError(f"cannot write the outputs: {_one_line(exc)}") from None
+            raise CliError(f"cannot write the outputs: {error_line(exc)}") from None
         try:
             if player is not None:
                 player.recorder = outputs.recorder
@@ -122,7 +130,7 @@ async def _run_session(cfg: Any, source: Any, args: argparse.Namespace, *, fast:
         except BaseException as exc:
             outputs.discard()  # nothing was recorded: leave no .partial files behind
             if isinstance(exc, (ValueError, OSError, RuntimeError)):
-                raise CliError(f"cannot start the session: {_one_line(exc)}") from None
+                raise CliError(f"cannot start the session: {error_line(exc)}") from None
             raise
         session.subscribe(outputs)
         if cfg.output.terminal and not args.quiet:
@@ -264,10 +272,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from agent.server.app import serve
+    from agent.cli.serve import serve
+    from agent.server.listen import ListenError, listen
 
     cfg = load_config(args.config, args.set)
-    code, stops = run_until_signalled(serve(cfg, host=args.host, port=args.port, token=args.token, console=console))
+    try:
+        listener = listen(args.host, args.port)  # before the models load: nobody should wait to learn the port is taken
+    except ListenError as exc:
+        raise CliError(str(exc)) from None
+    code, stops = run_until_signalled(serve(cfg, args.host, listener, args.token, console, _load_models))
     if stops.signal is not None:
         print(f"humansense: stopped by {stops.signal.name}", file=sys.stderr)
         return stops.exit_code
@@ -275,16 +288,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="humansense",
         description="A real-time empathetic conversational agent: it hears, sees and answers out loud, offline. "
-                    "Also scores agents on the HumanSense benchmark and measures latency.")
+                    "Also scores agents on the HumanSense benchmark and measures latency.",
+        epilog="example: humansense demo (then `humansense COMMAND --help` for any command)")
+    parser.add_argument("--version", action="version", version=_version())
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("replay", help="replay a media file through the agent (as if the person were live)",
                        description="Replay a media file (any container/codec FFmpeg reads) through the whole loop: "
-                                   "VAD, ASR, cues, brain, TTS. Audio is resampled to 16 kHz mono.")
+                                   "VAD, ASR, cues, brain, TTS. Audio is resampled to 16 kHz mono.",
+                       epilog="example: humansense replay talk.mp4 --pace fast --out out/talk")
     p.add_argument("media", help="audio or video file")
     p.add_argument("--pace", choices=("realtime", "fast"), default="realtime",
                    help="realtime: media plays at wall-clock speed (latency figures are real); fast: as fast as "
@@ -294,7 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("run", help="talk to the agent live (microphone, optional camera; needs the `live` extra)",
-                       description="Live conversation through the default microphone and speakers.")
+                       description="Talk with the agent live through the default microphone and speakers, "
+                                   "optionally watched by a camera.",
+                       epilog="example: humansense run --camera 0 --record out/live.wav")
     p.add_argument("--mic", metavar="DEVICE", help="input device index or name part (default: system default)")
     p.add_argument("--camera", metavar="INDEX|PATH|URL", help="also watch a camera (OpenCV index, file or stream URL)")
     add_config_args(p)
@@ -303,19 +321,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="build a synthetic conversation once and replay it end to end",
                        description="Synthesizes a short conversation (user lines by TTS with natural pauses, a video "
-                                   "track), caches it, and replays it through the whole loop.")
+                                   "track), caches it, and replays it through the whole loop.",
+                       epilog="example: humansense demo --pace fast --out out/demo")
     p.add_argument("--out", default="out/demo", metavar="DIR", help="output folder (default: out/demo)")
-    p.add_argument("--cache", default=".cache/demo", metavar="DIR", help="where the generated media is cached")
+    p.add_argument("--cache", default=str(cache_dir("demo")), metavar="DIR",
+                   help=f"where the generated media is cached (default {cache_dir('demo')})")
     p.add_argument("--pace", choices=("realtime", "fast"), default="realtime", help="replay pace (default realtime)")
     p.add_argument("--quiet", action="store_true", help="no live conversation view")
     add_config_args(p)
     p.set_defaults(func=cmd_demo, record=None)
 
-    p = sub.add_parser("doctor", help="check GPU, camera, microphone, models on disk and the configured endpoint")
+    p = sub.add_parser("doctor", help="check GPU, camera, microphone, models on disk and the configured endpoint",
+                       description="Check that this machine can run the configured agent: GPU, camera, microphone, "
+                                   "every model on disk and the brain's endpoint, one line each.",
+                       epilog="example: humansense doctor --config configs/llama-local.toml")
     add_config_args(p)
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("serve", help="serve the browser companion page and its WebSocket endpoint")
+    p = sub.add_parser("serve", help="talk to the agent in a browser: serve the companion page on this machine",
+                       description="Serve the companion page, where you talk to the agent in a browser with your "
+                                   "microphone and camera; one line is printed per connection and per answer.",
+                       epilog="example: humansense serve --port 8765, then open http://127.0.0.1:8765/ (docs/companion.md)")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default loopback; others require a token)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     p.add_argument("--token", help="access token for non-loopback clients (default: generated and printed)")

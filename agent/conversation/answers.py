@@ -1,77 +1,69 @@
 """The session's one answer at a time: prepared, committed, stopped, resumed or closed as the TurnTaker commands.
 
-It is also the host a :class:`agent.conversation.response.Response` runs in: the models, clock,
-player and context it uses, and the callbacks through which the answer's progress
-(words heard, audio started, finished) goes back to the TurnTaker as facts.
+It is also the host a :class:`agent.conversation.response.Response` runs in: the player and
+phrases it speaks with, the view the brain is asked with, the history its turn joins, and the
+facts of its playback (started, finished) that go back to the TurnTaker. The user's words and
+cues come from :class:`agent.conversation.hearing.Hearing`; an answer only thinks and speaks.
 """
 from __future__ import annotations
 
-import asyncio
 import copy
-import time
-from typing import Any, Callable, Coroutine
+from typing import Any, Callable
 
-from agent.runtime.activity import Activity
-from agent.runtime.clock import Clock
-from agent.config import Config
+import numpy as np
+
 from agent.conversation.context import RollingContext
-from agent.runtime.events import EventKind
+from agent.conversation.hearing import Hearing, Listening, Utterance, transcript_json
 from agent.conversation.listener import Listener
-from agent.runtime.metrics import Metrics
-from agent.runtime.lanes import Models
 from agent.conversation.phrases import Phrases
-from agent.conversation.response import Item, Response
+from agent.conversation.response import Response
+from agent.conversation.services import Services
 from agent.media.sinks.players import Player
-from agent.runtime.supervisor import Supervisor
-from dialogue import turns as tt
-from dialogue.types import Trigger
+from agent.runtime.events import EventKind, to_jsonable
+from dialogue import turntaking as tt
+from dialogue.types import BrainView, DialogueTurn, Trigger
+from floor import SAMPLE_RATE
 from perception.fusion import EmotionFusion
-from perception.incremental import IncrementalTranscriber
-from perception.prosody import VoiceAnalyzer
-from perception.sentiment import SentimentAnalyzer
 from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
 
 
 class Answers:
-    def __init__(self, config: Config, models: Models, clock: Clock, player: Player, metrics: Metrics,
-                 activity: Activity, context: RollingContext, fusion: EmotionFusion, listener: Listener,
-                 publish: Callable[..., None], add_cue: Callable[[FaceCue | VoiceCue | TextCue], None],
-                 feed: Callable[[tt.Fact], None], supervisor: Supervisor) -> None:
-        self.config, self.models, self.clock, self.player = config, models, clock, player
-        self.metrics, self.activity, self.context, self.fusion = metrics, activity, context, fusion
-        self.listener = listener
-        self.publish = publish
-        self.add_cue = add_cue
-        self._feed = feed
-        self.supervisor = supervisor
-        self.shed = False  # the CPU cannot keep up: no speculative thinking, no incremental transcription
-        self.voice = VoiceAnalyzer(config.voice)
-        self.sentiment = SentimentAnalyzer()
+    def __init__(self, services: Services, player: Player, hearing: Hearing, listener: Listener,
+                 context: RollingContext, fusion: EmotionFusion,
+                 add_cue: Callable[[FaceCue | VoiceCue | TextCue], None]) -> None:
+        self.services, self.player, self.hearing, self.listener = services, player, hearing, listener
+        self.context, self.fusion, self.add_cue = context, fusion, add_cue
+        self.shed = False  # the CPU cannot keep up: no speculative thinking
         self.phrases = Phrases()
         self.turn_count = 0  # the records go out as TURN events (turns.json); keeping them here only grew memory
         self.current: Response | None = None  # being prepared, committed, spoken or stopped
-        self._overheard: dict[tuple[float, float], Transcript] = {}  # words said over the stopped agent, by span
-        self._incremental: IncrementalTranscriber | None = None  # the turn being transcribed while it is spoken
-        self._updating = False
-        self._updated_at = 0.0
 
     # ---- commands ------------------------------------------------------------------------------------------------
-    def prepare(self, trigger: Trigger, start: float, pause_t: float) -> Response:
-        audio, t0 = self.listener.speech(start, pause_t)
-        self.current = Response(self, trigger, audio, start, pause_t, self._overheard.pop((start, pause_t), None),
-                                audio_t0=t0, think_early=not self.shed)
+    def prepare(self, trigger: Trigger, listening: Listening) -> Response:
+        """Start thinking about the turn being heard (Hearing heard it; the answer never asks for it)."""
+        self.current = Response(self, trigger, listening, think_early=not self.shed)
         return self.current
 
-    def commit(self, start: float, pause_t: float, early: bool) -> None:
+    def holds(self, pause_t: float) -> bool:
+        """Whether the answer being prepared is for the pause at ``pause_t`` (a commit then needs no new hearing)."""
         response = self.current
-        if response is None or response.pause_t != pause_t or response.committed.is_set():
+        return response is not None and response.pause_t == pause_t and not response.committed.is_set()
+
+    def commit(self, start: float, pause_t: float, early: bool, fresh: Listening | None = None) -> None:
+        """Speak the answer to the turn ending at ``pause_t``: the prepared one, or one to ``fresh`` (the turn heard
+        anew when nothing was prepared for this pause; a speculation for another pause is dropped)."""
+        response = self.current
+        if fresh is not None:
             if response is not None:
                 response.cancel()
-            response = self.prepare("end_of_turn", start, pause_t)
+            response = self.prepare("end_of_turn", fresh)
+        elif not self.holds(pause_t):
+            raise ValueError(f"no answer prepared for the pause at {pause_t:.3f} s and no fresh hearing of it")
+        s = self.services
         if early:
-            self.metrics.count("early_endpoints")
-        self.publish(EventKind.TURN_COMMITTED, {"start": start, "pause_t": pause_t, "early": early})
-        response.commit(self.clock.now())
+            s.metrics.count("early_endpoints")
+        s.publish(EventKind.TURN_COMMITTED, {"start": start, "pause_t": pause_t, "early": early})
+        response.commit(s.clock.now())
 
     def check_in(self, t: float) -> None:
         self.current = Response(self, "proactive")
@@ -89,8 +81,8 @@ class Answers:
             return
         response.done = True
         kind = EventKind.RESPONSE_DROPPED if response.committed.is_set() else EventKind.PREEMPTIVE_DISCARDED
-        self.metrics.count(kind.value)
-        self.publish(kind, {"onset": onset, "pause_t": response.pause_t, "reason": reason})
+        self.services.metrics.count(kind.value)
+        self.services.publish(kind, {"onset": onset, "pause_t": response.pause_t, "reason": reason})
 
     def stop(self, onset: float) -> None:
         response = self.current
@@ -98,10 +90,11 @@ class Answers:
             self._announce_stop(onset, response.pause(), "user_speech")
 
     def _announce_stop(self, onset: float, stopped: float, reason: str) -> None:
-        self.metrics.stage("barge_in_stop", (stopped - onset) * 1000)
-        self.publish(EventKind.BARGE_IN, {"onset": onset, "stopped_at": stopped, "reason": reason,
-                                          "stop_ms": (stopped - onset) * 1000})
-        self.publish(EventKind.AGENT_SPEECH_ENDED, {"interrupted": True}, t=stopped)
+        s = self.services
+        s.metrics.stage("barge_in_stop", (stopped - onset) * 1000)
+        s.publish(EventKind.BARGE_IN, {"onset": onset, "stopped_at": stopped, "reason": reason,
+                                       "stop_ms": (stopped - onset) * 1000})
+        s.publish(EventKind.AGENT_SPEECH_ENDED, {"interrupted": True}, t=stopped)
 
     def resume(self, onset: float) -> None:
         response = self.current
@@ -109,120 +102,77 @@ class Answers:
             return
         stopped = response.stopped_at
         response.resume()
-        now = self.clock.now()
-        self.metrics.count("false_interruptions_resumed")
-        self.publish(EventKind.AGENT_RESUMED, {"onset": onset, "stopped_at": stopped, "resumed_at": now})
-        self.publish(EventKind.AGENT_SPEECH_STARTED, None, t=max(now, self.player.busy_until))
-
-    def listening(self, start: float | None, speaking: bool, now: float) -> None:
-        """The user is talking: every ``asr.incremental_interval_s`` transcribe the turn so far, so at the pause
-        only its tail is left (``asr.incremental``)."""
-        settings = self.config.asr
-        if not (settings.incremental and speaking and start is not None) or self._updating or self.shed:
-            return
-        audio, t0 = self.listener.speech(start, now)
-        if self._incremental is None or self._incremental.t0 != t0:
-            self._incremental = IncrementalTranscriber(self.models.transcriber, t0)
-            self._updated_at = now
-        if now - self._updated_at >= settings.incremental_interval_s:
-            self._updating, self._updated_at = True, now
-            self.spawn(self._update(self._incremental, audio))
-
-    async def _update(self, incremental: IncrementalTranscriber, audio: Any) -> None:
-        try:
-            t0 = time.perf_counter()
-            settled = len(incremental.kept)
-            async with self.activity.busy():
-                await self.models.run("asr", incremental.update, audio)
-            self.metrics.stage("asr_incremental", (time.perf_counter() - t0) * 1000)
-            if len(incremental.kept) > settled:
-                self._prefetch(Transcript(incremental.settled_text, incremental.t0, incremental.cut))
-        except Exception as exc:  # the whole turn is transcribed again at the pause
-            self.degraded("asr", exc)
-        finally:
-            self._updating = False
-
-    def transcribe(self, audio: Any, t0: float) -> Transcript:
-        """A turn's words (blocking: the asr lane): only the tail after what was settled while it was spoken."""
-        incremental = self._incremental
-        if incremental is not None and incremental.t0 == t0:
-            return incremental.finish(audio)
-        return self.models.transcriber.transcribe(audio, t0, True)
-
-    def transcribe_overheard(self, start: float, pause_t: float) -> None:
-        self.spawn(self._transcribe_overheard(start, pause_t))
-
-    async def _transcribe_overheard(self, start: float, pause_t: float) -> None:
-        audio, offset = self.listener.speech(start, pause_t)
-        try:
-            async with self.activity.busy():
-                transcript = await self.models.run("asr", self.models.transcriber.transcribe, audio, offset, True)
-        except Exception as exc:
-            self.degraded("asr", exc)
-            self._feed(tt.Heard(pause_t, None))
-            return
-        self._overheard = {(start, pause_t): transcript}
-        words = transcript.words
-        self._feed(tt.Heard(pause_t, transcript.text, sum(w.probability for w in words) / len(words) if words else 1.0))
-
-    def _prefetch(self, heard: Transcript | None) -> None:
-        """Let the brain's engine read the conversation and the words settled so far while the user speaks."""
-        prefetch = getattr(self.models.brain, "prefetch", None)
-        if prefetch is not None:
-            prefetch(self.context.view(self.clock.now(), "end_of_turn", heard))
+        s = self.services
+        now = s.clock.now()
+        s.metrics.count("false_interruptions_resumed")
+        s.publish(EventKind.AGENT_RESUMED, {"onset": onset, "stopped_at": stopped, "resumed_at": now})
+        s.publish(EventKind.AGENT_SPEECH_STARTED, None, t=max(now, self.player.busy_until))
 
     def backchannel(self) -> None:
-        self.spawn(self._backchannel())
+        self.services.spawn(self._backchannel())
 
     async def _backchannel(self) -> None:
         """A short "mm-hm" while the user keeps talking; it does not take the turn."""
         item = self.phrases.backchannel()
         if item is not None:
-            start = max(self.clock.now(), self.player.busy_until)
-            self.metrics.count("backchannels")
-            self.publish(EventKind.BACKCHANNEL, {"text": item[0].text, "duration": len(item[1]) / 16000}, t=start)
+            s = self.services
+            start = max(s.clock.now(), self.player.busy_until)
+            s.metrics.count("backchannels")
+            s.publish(EventKind.BACKCHANNEL, {"text": item[0].text, "duration": len(item[1]) / SAMPLE_RATE}, t=start)
             await self.player.play(*item)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
-        """Run ``coro`` as a task of this session: cancelled when it ends; a failure is reported, the session goes on."""
-        return self.supervisor.spawn(coro, name or coro.__qualname__.rsplit(".", 1)[-1].lstrip("_"))
-
-    def degraded(self, place: str, exc: BaseException) -> None:
-        self.supervisor.degraded(place, exc)
-
     # ---- the responses' host -------------------------------------------------------------------------------------
-    def emotion_with(self, cues: list[VoiceCue | TextCue]) -> EmotionState | None:
+    def brain_view(self, trigger: Trigger, utterance: Utterance | None) -> tuple[BrainView, dict[str, Any] | None]:
+        cues = utterance.cues if utterance is not None else []
+        emotion = self._emotion_with(cues) if cues else None
+        now = self.services.clock.now()
+        u = utterance
+        view = self.context.view(now, "end_of_turn" if trigger == "preemptive" else trigger,
+                                 u.transcript if u else None, u.audio if u else None, emotion=emotion,
+                                 voice=u.voice if u else None, text_cue=u.words if u else None,
+                                 silence_s=now - self.listener.last_speech_t)
+        return view, _cue_json(emotion, self.context.face) if emotion is not None else None
+
+    def _emotion_with(self, cues: list[VoiceCue | TextCue]) -> EmotionState:
+        """The fused state as it would be with this turn's cues (not yet committed to the session)."""
         fusion = copy.deepcopy(self.fusion)
-        return [fusion.add(cue) for cue in cues][-1] if cues else None
+        return [fusion.add(cue) for cue in cues][-1]
 
-    def acknowledgement(self) -> Item | None:
-        return self.phrases.acknowledgement()
-
-    def trouble(self) -> Item | None:
-        return self.phrases.trouble()
-
-    def silence_s(self, now: float) -> float:
-        return now - self.listener.last_speech_t
-
-    def on_heard(self, response: Response) -> None:
-        if response is self.current and response.pause_t is not None and response.transcript is not None:
-            self._feed(tt.Heard(response.pause_t, response.transcript.text))
+    def join(self, transcript: Transcript, audio: np.ndarray, cues: list[VoiceCue | TextCue]) -> None:
+        self.services.publish(EventKind.TRANSCRIPT, {**transcript_json(transcript), "final": True})
+        self.context.add_utterance(transcript, audio)
+        if transcript.text:
+            self.context.add_turn(DialogueTurn("user", transcript.text, transcript.end))
+        for cue in cues:
+            self.add_cue(cue)
 
     def on_started(self, response: Response, t: float) -> None:
-        self.publish(EventKind.AGENT_SPEECH_STARTED, None, t=t)
-        self._feed(tt.AgentStarted(t))
+        self.services.publish(EventKind.AGENT_SPEECH_STARTED, None, t=t)
+        self.services.feed(tt.AgentStarted(t))
 
     def on_finished(self, response: Response) -> None:
-        end = max(self.player.busy_until, self.clock.now())
-        if not response.record.interrupted and response.heard:
-            self.publish(EventKind.AGENT_SPEECH_ENDED, {"interrupted": False}, t=end)
+        s = self.services
+        record = response.record
+        if record.agent_text:
+            self.context.add_turn(DialogueTurn("agent", record.agent_text, s.clock.now(), emotion=record.agent_emotion,
+                                               interrupted=record.interrupted))
+        end = max(self.player.busy_until, s.clock.now())
+        if not record.interrupted and response.heard:
+            s.publish(EventKind.AGENT_SPEECH_ENDED, {"interrupted": False}, t=end)
             self.listener.last_speech_t = end
         if response is self.current:
             self.current = None
-            self._feed(tt.AgentFinished(end, spoke=response.heard))
-        self._prefetch(None)  # the answer joined the history (which may have been folded): read it before the next turn
-        turn = response.record.to_json()
+            s.feed(tt.AgentFinished(end, spoke=response.heard))
+        self.hearing.prefetch(None)  # the answer joined the history (which may have been folded): read it first
+        turn = record.to_json()
         self.turn_count += 1
         if turn["latency_ms"].get("voice_to_voice") is not None:
-            self.metrics.stage("voice_to_voice", turn["latency_ms"]["voice_to_voice"])
-        self.publish(EventKind.TURN, turn)
+            s.metrics.stage("voice_to_voice", turn["latency_ms"]["voice_to_voice"])
+        s.publish(EventKind.TURN, turn)
+
+
+def _cue_json(emotion: EmotionState, face: FaceCue | None) -> dict[str, object]:
+    """turns.json's ``cues``: every field of the fused state, and what the face showed."""
+    return {"face_present": bool(face is not None and face.face_present),
+            "expression": face.expression if face is not None else None,
+            **{k: v for k, v in to_jsonable(emotion).items() if k != "t"}}

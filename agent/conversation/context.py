@@ -21,7 +21,8 @@ from perception.vision import normalize_frame
 
 
 @dataclass(frozen=True)
-class Utterance:
+class KeptUtterance:
+    """A user utterance kept in the window: its words, and its audio for a brain that listens."""
     transcript: Transcript
     audio: np.ndarray = field(repr=False)
 
@@ -64,7 +65,7 @@ class RollingContext:
         self.s = settings
         self.memory = memory
         self.keyframes: deque[Keyframe] = deque()
-        self.utterances: deque[Utterance] = deque()
+        self.utterances: deque[KeptUtterance] = deque()
         self.cues: deque[FaceCue | VoiceCue | TextCue | EmotionState] = deque()
         self.face: FaceCue | None = None
         self.voice: VoiceCue | None = None
@@ -80,7 +81,7 @@ class RollingContext:
         self._trim(frame.t)
 
     def add_utterance(self, transcript: Transcript, audio: np.ndarray) -> None:
-        self.utterances.append(Utterance(transcript, audio))
+        self.utterances.append(KeptUtterance(transcript, audio))
         self._trim(transcript.end)
 
     def add_cue(self, cue: FaceCue | VoiceCue | TextCue | EmotionState) -> None:

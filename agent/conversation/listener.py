@@ -12,12 +12,13 @@ from agent.media.chunks import AudioChunk
 from agent.runtime.metrics import Metrics
 from agent.runtime.lanes import Models
 from agent.media.sinks.recording import ConversationRecorder
-from agent.runtime.supervisor import SessionFailure, one_line
+from agent.runtime.supervisor import SessionFailure
+from floor import error_line
 from agent.conversation.user_audio import UserAudio
-from dialogue import turns as tt
+from dialogue import turntaking as tt
 from perception.prosody import frame_voicing
 from perception.types import SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
-from perception.vad import TAIL_S, Vad
+from perception.vad import Vad
 
 _VOICING_S = 0.04
 """Audio judged for voicing at each chunk (one prosody frame)."""
@@ -63,7 +64,7 @@ class Listener:
             self._deaf_since = chunk.t if self._deaf_since is None else self._deaf_since
             if end - self._deaf_since >= _DEAF_S:
                 raise SessionFailure(f"the VAD failed on {end - self._deaf_since:.1f} s of audio in a row: "
-                                     f"{one_line(exc)}") from exc
+                                     f"{error_line(exc)}") from exc
             return []
         self._deaf_since = None
         self.metrics.stage("vad", (time.perf_counter() - t0) * 1000)
@@ -91,8 +92,7 @@ class Listener:
 
     def speech(self, start: float, pause_t: float) -> tuple[np.ndarray, float]:
         """A turn's audio from ``start`` (with the pre-roll) to the pause (with a tail), and its timeline offset."""
-        t0 = max(0.0, start - self.config.vad.pre_roll_ms / 1000.0)
-        return self.audio.slice(t0, pause_t + TAIL_S), t0
+        return self.audio.turn(start, pause_t, self.config.vad.pre_roll_ms / 1000.0)
 
     def _fact(self, event: object, now: float) -> tt.Fact:
         self.last_speech_t = now

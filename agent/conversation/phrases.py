@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from agent.config import Config
 from agent.runtime.lanes import Models
-from agent.conversation.response import Item
+from agent.conversation.playback import Item
 from agent.runtime.supervisor import Supervisor
 from speech.prosody import style_for
 

@@ -1,8 +1,8 @@
 """One conversation: the wiring that feeds perception's facts to the TurnTaker and executes its commands.
 
-Every rule about *when* lives in :class:`dialogue.turns.TurnTaker`; the session only routes
-media (the pump, the listener, the vision loop), runs models in their lanes (the loop never
-blocks) and carries out commands: prepare, commit, discard, stop, resume, backchannel, check in.
+Every rule about *when* lives in :class:`dialogue.turntaking.TurnTaker`; the session only routes
+media (the pump, the listener, the vision loop), lets :class:`Hearing` turn the user's audio into
+words and cues, and carries out commands: prepare, commit, discard, stop, resume, backchannel, check in.
 """
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from typing import Any
 
 from agent.runtime.activity import Activity
 from agent.conversation.answers import Answers
+from agent.conversation.hearing import Hearing
+from agent.conversation.services import Services
 from agent.runtime.bus import EventBus, Observer
 from agent.runtime.clock import Clock, MediaClock, WallClock
 from agent.config import Config
@@ -31,7 +33,7 @@ from agent.media.sinks.recording import ConversationRecorder
 from agent.media.sources import Source
 from agent.runtime.supervisor import Supervisor
 from agent.conversation.vision_loop import VisionLoop
-from dialogue import turns as tt
+from dialogue import turntaking as tt
 from dialogue.memory import DialogueMemory
 from perception.fusion import EmotionFusion
 from perception.types import FaceCue, TextCue, VoiceCue
@@ -76,11 +78,13 @@ class Session:
                               audio_queue=config.session.audio_queue, video_queue=config.session.video_queue,
                               stall_s=config.session.source_stall_s)
         self.listener = Listener(config, models, self.metrics, self.publish, self.supervisor.degraded, recorder)
-        self.vision = VisionLoop(config, models, self.context, self.metrics, self.publish, self.add_cue,
-                                 self.supervisor.degraded,
+        services = Services(config, models, self.clock, self.metrics, self.activity, self.supervisor, self.publish,
+                            self._feed)
+        self.vision = VisionLoop(services, self.context, self.add_cue,
                                  deciding=lambda: self.turn_taker.agent_state in ("preparing", "committed"))
-        self.answers = Answers(config, models, self.clock, self.player, self.metrics, self.activity, self.context,
-                               self.fusion, self.listener, self.publish, self.add_cue, self._feed, self.supervisor)
+        self.hearing = Hearing(services, self.listener.audio, self.context)
+        self.answers = Answers(services, self.player, self.hearing, self.listener, self.context, self.fusion,
+                               self.add_cue)
         settings = config.session
         self.shedder = LoadShedder(settings.shed_video_ms, settings.shed_speculation_ms, settings.shed_video_cpu_wait,
                                    settings.shed_speculation_cpu_wait)
@@ -148,7 +152,7 @@ class Session:
                 end = chunk.t + chunk.duration
                 if not self.fast:
                     self._shed(end, late_ms=(self.clock.now() - end) * 1000)
-                self.answers.listening(self.turn_taker.turn_start, self.turn_taker.user_speaking, end)
+                self.hearing.listening(self.turn_taker.turn_start, self.turn_taker.user_speaking, end)
             finally:
                 self.activity.release()
         for fact in self.listener.flush(self.pump.media_end, self.clock.now()):
@@ -159,7 +163,7 @@ class Session:
         if level is None:
             return
         self.vision.shed = level >= shedding.NO_VIDEO
-        self.answers.shed = level >= shedding.NO_SPECULATION
+        self.answers.shed = self.hearing.shed = level >= shedding.NO_SPECULATION
         self.metrics.count(f"load_shedding_{shedding.LEVEL_NAMES[level].replace(' ', '_')}")
         late, wait = self.shedder.late_ms, self.shedder.wait
         logger.info("audio %.0f ms late, CPU wait %.2f: load shedding now %s", late, wait, shedding.LEVEL_NAMES[level])
@@ -181,10 +185,11 @@ class Session:
         for command in self.turn_taker.feed(fact):
             match command:
                 case tt.Speculate(start, pause_t):
-                    answers.prepare("preemptive", start, pause_t)
-                    answers.spawn(self._check_end_of_turn(start, pause_t))
+                    answers.prepare("preemptive", self.hearing.utterance(start, pause_t, speculative=True))
+                    self.supervisor.spawn(self._check_end_of_turn(start, pause_t), "check_end_of_turn")
                 case tt.Commit(start, pause_t, early):
-                    answers.commit(start, pause_t, early)
+                    fresh = None if answers.holds(pause_t) else self.hearing.utterance(start, pause_t, speculative=False)
+                    answers.commit(start, pause_t, early, fresh)
                 case tt.Discard(reason, onset):
                     answers.discard(reason, onset)
                 case tt.StopAgent(onset):
@@ -192,7 +197,7 @@ class Session:
                 case tt.ResumeAgent(onset):
                     answers.resume(onset)
                 case tt.Transcribe(start, pause_t):
-                    answers.transcribe_overheard(start, pause_t)
+                    self.hearing.overheard(start, pause_t)
                 case tt.Backchannel():
                     answers.backchannel()
                 case tt.CheckIn(t):

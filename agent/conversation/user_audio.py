@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from perception.types import SAMPLE_RATE
+from floor import SAMPLE_RATE
+from perception.vad import TAIL_S
 
 
 class UserAudio:
@@ -38,3 +39,8 @@ class UserAudio:
         if b <= a:
             return np.zeros(0, np.int16)
         return self._ring[np.arange(a, b) % len(self._ring)].copy()
+
+    def turn(self, start: float, end: float, pre_roll_s: float) -> tuple[np.ndarray, float]:
+        """A turn's audio from ``start`` (less the pre-roll) to ``end`` (plus the VAD's tail), and where it starts."""
+        t0 = max(0.0, start - pre_roll_s)
+        return self.slice(t0, end + TAIL_S), t0

@@ -10,31 +10,27 @@ import time
 from typing import Callable
 
 from agent.runtime.activity import Activity
-from agent.config import Config
 from agent.conversation.context import KeyframeSelector, RollingContext
+from agent.conversation.services import Services
 from agent.runtime.events import EventKind
 from agent.media.chunks import VideoFrame
-from agent.runtime.metrics import Metrics
-from agent.runtime.lanes import Models
 from perception.types import FaceCue
 from perception.vision import FaceAnalyzer
 
 
 class VisionLoop:
-    def __init__(self, config: Config, models: Models, context: RollingContext, metrics: Metrics,
-                 publish: Callable[..., None], add_cue: Callable[[FaceCue], None],
-                 degraded: Callable[[str, BaseException], None], deciding: Callable[[], bool] = lambda: False) -> None:
-        self.config = config
-        self.models = models
+    def __init__(self, services: Services, context: RollingContext, add_cue: Callable[[FaceCue], None],
+                 deciding: Callable[[], bool] = lambda: False) -> None:
+        self.services = services
+        self.config = services.config
+        self.models = services.models
+        self.metrics = services.metrics
         self.context = context
-        self.metrics = metrics
-        self.publish = publish
         self.add_cue = add_cue
-        self.degraded = degraded
         self.deciding = deciding
         self.shed = False  # the CPU cannot keep up: face analysis is the first work to go
         self.faces: FaceAnalyzer | None = None  # built off the loop at the first frame, dropped when the session ends
-        self.keyframes = KeyframeSelector(config.context)
+        self.keyframes = KeyframeSelector(services.config.context)
         self._next_t = 0.0
 
     async def run(self, frames: asyncio.Queue[VideoFrame | None], activity: Activity) -> None:
@@ -45,7 +41,7 @@ class VisionLoop:
                     await self._see(frame)
                 except Exception as exc:  # this frame gives no cue; the next one may
                     self.metrics.count("video_frames_failed")
-                    self.degraded("vision", exc)
+                    self.services.degraded("vision", exc)
                 finally:
                     activity.release()
         finally:
@@ -71,4 +67,4 @@ class VisionLoop:
         if self.keyframes.wants(frame.image, frame.t):
             keyframe = await self.models.run("vision", self.keyframes.encode, frame.image, frame.t)
             self.context.add_keyframe(keyframe)
-            self.publish(EventKind.KEYFRAME, keyframe, t=frame.t)
+            self.services.publish(EventKind.KEYFRAME, keyframe, t=frame.t)

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from floor import SAMPLE_RATE
+
 
 @dataclass(frozen=True)
 class AudioChunk:
@@ -14,7 +16,7 @@ class AudioChunk:
 
     @property
     def duration(self) -> float:
-        return len(self.pcm) / 16000
+        return len(self.pcm) / SAMPLE_RATE
 
 
 @dataclass(frozen=True)

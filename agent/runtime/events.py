@@ -71,8 +71,7 @@ class Event:
 def to_jsonable(value: Any) -> Any:
     """Turn a result dataclass into JSON-ready values; raw arrays become a short summary."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not f.metadata.get("trace_skip")}
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):

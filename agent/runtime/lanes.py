@@ -13,13 +13,14 @@ import numpy as np
 from agent.config import Config
 from dialogue.brains import make_brain
 from dialogue.types import Brain
+from floor import SAMPLE_RATE, resample
 from perception.asr import make_transcriber
 from perception.end_of_turn import SmartTurn
 from perception.vision import FaceAnalyzer
 from perception.settings import EndOfTurnSettings
 from perception.vad import SileroNet
 from speech.tts import make_tts
-from speech.transform import resample, trim_silence
+from speech.transform import trim_silence
 from speech.types import SpokenAudio, Style, Tts
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ class Models:
         samples = self.tts.synthesize(sentence, style)
         if self.config.tts.trim_silence:
             samples = trim_silence(samples, self.tts.sample_rate)
-        pcm16k = resample(samples, self.tts.sample_rate, 16000)
+        pcm16k = resample(samples, self.tts.sample_rate, SAMPLE_RATE)
         return SpokenAudio(sentence, samples, self.tts.sample_rate), pcm16k
 
     async def aclose(self) -> None:

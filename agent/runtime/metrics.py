@@ -36,22 +36,22 @@ class Samples:
         self.count += 1
         self.total += value
 
-    def summary(self, points: tuple[int, ...]) -> dict[str, float]:
-        """``percentiles`` of the kept values, with the exact ``n`` and ``max``."""
-        out = percentiles(self.kept, points)
-        if out:
-            out["max"], out["n"] = round(self.max, 3), self.count
-        return out
+    def summary(self, points: tuple[int, ...]) -> dict[str, float | int | None]:
+        """``percentiles`` of the kept values, with the exact ``n`` and ``max``; {} before the first value."""
+        if not self.count:
+            return {}
+        return {**percentiles(self.kept, points), "max": round(self.max, 3), "n": self.count}
 
 
-def percentiles(values: Iterable[float], points: tuple[int, ...] = (50, 90, 95, 99)) -> dict[str, float]:
-    data = np.asarray(list(values), dtype=float)
-    if data.size == 0:
-        return {}
-    out = {f"p{p}": round(float(np.percentile(data, p)), 3) for p in points}
-    out["max"] = round(float(data.max()), 3)
-    out["n"] = int(data.size)
-    return out
+def percentiles(values: Iterable[float | None],
+                points: tuple[int, ...] = (50, 90, 95)) -> dict[str, float | int | None]:
+    """{n, p<point>..., max} over the values that are not None, to 3 decimals; with none, n is 0 and the rest None
+    (so a figure's keys are the same in every run)."""
+    data = np.asarray([v for v in values if v is not None], dtype=float)
+    if not data.size:
+        return {"n": 0, **{f"p{p}": None for p in points}, "max": None}
+    return {"n": int(data.size), **{f"p{p}": round(float(np.percentile(data, p)), 3) for p in points},
+            "max": round(float(data.max()), 3)}
 
 
 class LoopLagMonitor:

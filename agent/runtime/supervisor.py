@@ -14,6 +14,7 @@ from typing import Any, Callable, Coroutine
 
 from agent.runtime.events import EventKind
 from agent.media.sources import SourceError
+from floor import error_line
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +24,6 @@ CLOSE_TIMEOUT_S = 1.0
 
 class SessionFailure(RuntimeError):
     """The session cannot go on (a sense or the speaker is gone); the message is the one-line reason."""
-
-
-def one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class Supervisor:
@@ -59,7 +55,7 @@ class Supervisor:
         assert exc is not None
         if critical or isinstance(exc, SessionFailure):
             explained = isinstance(exc, (SessionFailure, SourceError))  # their message is the whole story
-            reason = f"{task.get_name()}: {exc}" if explained else f"{task.get_name()}: {one_line(exc)}"
+            reason = f"{task.get_name()}: {exc}" if explained else f"{task.get_name()}: {error_line(exc, typed=True)}"
             logger.error("%s", reason)
             logger.debug("%s failed", task.get_name(), exc_info=exc)  # tracebacks are for -vv, not for users
             self.fail(reason)
@@ -76,12 +72,12 @@ class Supervisor:
         """A model or step failed and the session goes on without it: counted every time, reported once per place."""
         self._count(f"faults_{place}")
         if place in self._noted:
-            logger.debug("%s failed again: %s", place, one_line(exc))
+            logger.debug("%s failed again: %s", place, error_line(exc, typed=True))
             return
         self._noted.add(place)
-        logger.warning("%s failed; going on without it: %s", place, one_line(exc))
+        logger.warning("%s failed; going on without it: %s", place, error_line(exc, typed=True))
         logger.debug("%s failed", place, exc_info=exc)
-        self._publish(EventKind.ERROR, {"where": place, "message": one_line(exc)})
+        self._publish(EventKind.ERROR, {"where": place, "message": error_line(exc, typed=True)})
 
     async def close(self) -> list[str]:
         """Cancel every task still running and wait (bounded) for them; returns the names of any that would not stop.

@@ -61,7 +61,6 @@ import numpy as np
 from agent.server import jsonlimits
 
 PROTOCOL_VERSION = 1
-SAMPLE_RATE = 16000
 KIND_AUDIO = 0x01
 KIND_JPEG = 0x02
 AUDIO_MIN_BYTES = 640

@@ -2,7 +2,9 @@
 
 A case is a few user turns, a face track (smiling, neutral, sad or no face, per case and
 optionally per turn), an optional voice per turn, the expected valence of the agent's reply
-for the scored turns and phrases the reply must not contain. Its ``split`` ("tune" or
+for the scored turns and phrases the reply must not contain. A turn's ``unsure`` phrases are
+words of it the recognizer gave a low probability (misheard): the reply must not say them
+back, and must ask again when they are most of the turn. Its ``split`` ("tune" or
 "report") is fixed in the file: rules are tuned on one half and reported on the other.
 """
 from __future__ import annotations
@@ -27,6 +29,18 @@ class Turn:
     voice: str | None = None
     expect: str | None = None
     forbid: tuple[str, ...] = ()
+    unsure: tuple[str, ...] = ()
+
+    @property
+    def unsure_marks(self) -> tuple[bool, ...]:
+        """Per word of ``user`` (split at spaces): whether the recognizer was unsure of it."""
+        return _marks(self.user, self.unsure)
+
+    @property
+    def mostly_unsure(self) -> bool:
+        """More than half of the words were unsure: the reply must ask to hear them again."""
+        marks = self.unsure_marks
+        return sum(marks) * 2 > len(marks)
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,21 @@ def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
     return str(value)
 
 
+def _bare(word: str) -> str:
+    return word.strip(".,!?;:\"").lower()
+
+
+def _marks(user: str, phrases: tuple[str, ...]) -> tuple[bool, ...]:
+    words = [_bare(w) for w in user.split()]
+    marks = [False] * len(words)
+    for phrase in phrases:
+        target = [_bare(w) for w in phrase.split()]
+        for i in range(len(words) - len(target) + 1):
+            if words[i:i + len(target)] == target:
+                marks[i:i + len(target)] = [True] * len(target)
+    return tuple(marks)
+
+
 def _phrases(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
         raise ValueError(f"{where} must be a list of non-empty strings")
@@ -53,17 +82,21 @@ def _phrases(value: Any, where: str) -> tuple[str, ...]:
 def _turn(raw: Any, face: str, where: str) -> Turn:
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be an object")
-    unknown = set(raw) - {"user", "face", "voice", "expect", "forbid"}
+    unknown = set(raw) - {"user", "face", "voice", "expect", "forbid", "unsure"}
     if unknown:
         raise ValueError(f"{where}: unknown field {sorted(unknown)[0]!r}")
     user = raw.get("user")
     if not isinstance(user, str) or not user.strip():
         raise ValueError(f"{where}.user must be a non-empty string")
+    unsure = _phrases(raw.get("unsure", []), f"{where}.unsure")
+    missing = next((p for p in unsure if not any(_marks(user, (p,)))), None)
+    if missing is not None:
+        raise ValueError(f"{where}.unsure: {missing!r} is not among the user's words")
     return Turn(
         user=user.strip(), face=_choice(raw.get("face", face), FACES, f"{where}.face"),
         voice=_choice(raw["voice"], VOICES, f"{where}.voice") if "voice" in raw else None,
         expect=_choice(raw["expect"], VALENCES, f"{where}.expect") if "expect" in raw else None,
-        forbid=_phrases(raw.get("forbid", []), f"{where}.forbid"))
+        forbid=_phrases(raw.get("forbid", []), f"{where}.forbid"), unsure=unsure)
 
 
 def _case(raw: Any, index: int) -> Case:

@@ -19,7 +19,8 @@ DIR/report.html (the per-case table), each naming the brain and model scored."""
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("empathy", help="score the agent's empathy on labelled short conversations",
-                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+                              epilog="example: humansense empathy --config configs/llama-local.toml --out runs/empathy")
     p.add_argument("--split", choices=("report", "tune", "all"), default="report",
                    help="which half of the cases to run (default: report)")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
@@ -40,12 +41,12 @@ def main(args: argparse.Namespace) -> int:
         config = load_config(args.config, args.set)
         cases = select(load_cases(args.cases or CASES_FILE), args.split)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
-        print(f"empathy: {exc}", file=sys.stderr)
+        print(f"humansense: error: {exc}", file=sys.stderr)
         return 2
     try:
         brain, runs = asyncio.run(evaluate(config, cases, args.out))
     except (ValueError, FileNotFoundError, OSError) as exc:
-        print(f"empathy: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"humansense: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     summary = summarize(args.split, runs, brain)
     paths = write_outputs(args.out, summary)

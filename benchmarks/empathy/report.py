@@ -34,6 +34,8 @@ def summarize(split: str, runs: Sequence[tuple[Case, tuple[TurnResult, ...]]],
         "turns": len(turns), "scored_turns": len(scored), "negative_turns": len(negative),
         "cheerful_to_negative": cheerful, "valence_match": round(match, 4),
         "forbidden_phrases": sum(len(r.forbidden) for r in scored),
+        "misheard_said_back": sum(len(r.parroted) for r in scored),
+        "asks_missed": sum(r.missed_ask for r in scored),
         "brain_notes": sum(len(r.notes) for r in turns),
         "acknowledged": sum(r.acknowledgement is not None for r in turns),
         "first_speech_ms": percentiles(speech, (50, 90)),
@@ -57,6 +59,7 @@ def one_line(summary: dict[str, Any]) -> str:
             f"{summary['scored_turns']} scored turns): "
             f"{summary['cheerful_to_negative']} cheerful replies to negative content, "
             f"valence match {summary['valence_match']:.1%}, {summary['forbidden_phrases']} forbidden phrases, "
+            f"{summary['misheard_said_back']} misheard words said back, {summary['asks_missed']} asks missed, "
             f"{summary['cases_passed']}/{summary['cases']} cases pass, {summary['brain_notes']} brain notes; {verdict}")
 
 

@@ -11,6 +11,7 @@ times it (first words, first piece of speech), so the same conversation also mea
 from __future__ import annotations
 
 import copy
+import re
 import time
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from dialogue.types import Brain, BrainView, DialogueTurn
 from perception.expression import expression_valence
 from perception.fusion import EmotionFusion
 from perception.sentiment import SentimentAnalyzer
-from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue
+from perception.types import EmotionState, FaceCue, TextCue, Transcript, VoiceCue, Word
 from speech.sentences import SentenceSplitter
 
 MATCHING: dict[str, frozenset[str]] = {
@@ -40,6 +41,15 @@ CHEERFUL_PHRASES = (
     "i love hearing", "celebrate", "that's great", "that's wonderful", "that's amazing", "awesome", "yay",
     "good for you", "how exciting", "fantastic")
 """Cheerful or congratulating phrases: never allowed in a reply to negative content."""
+ASK_AGAIN_PHRASES = (
+    "catch that", "catch what", "say it again", "say that again", "once more", "make that out", "make all of that out",
+    "missed some", "missed what", "didn't hear", "tell me again", "repeat", "pardon", "come again")
+"""Ways of saying "I did not catch that": a reply to a turn mostly misheard must have one and a question mark."""
+SURE_PROBABILITY = 0.95
+UNSURE_PROBABILITY = 0.2
+"""Word probabilities the recognizer gives a clearly heard word and a misheard one (Whisper: 0.6-1.0, 0.1-0.5)."""
+PARROT_MIN_LETTERS = 4
+"""A misheard word this long or longer must not be said back; shorter ones (a, of, the) are in any reply."""
 
 FACE_SCORES: dict[str, dict[str, float]] = {
     "smile": {"happiness": 0.8, "neutral": 0.2},
@@ -114,6 +124,8 @@ class TurnResult:
     valence_ok: bool
     cheerful: bool
     forbidden: tuple[str, ...]
+    parroted: tuple[str, ...] = ()
+    missed_ask: bool = False
     decision: str = "respond"
     acknowledgement: str | None = None
     notes: tuple[str, ...] = ()
@@ -125,7 +137,8 @@ class TurnResult:
 
     @property
     def passed(self) -> bool:
-        return self.valence_ok and not self.forbidden and not (self.cheerful and self.expect == "negative")
+        return (self.valence_ok and not self.forbidden and not self.parroted and not self.missed_ask
+                and not (self.cheerful and self.expect == "negative"))
 
     @property
     def why(self) -> str:
@@ -139,6 +152,10 @@ class TurnResult:
             problems.append("cheerful reply to negative content")
         if self.forbidden:
             problems.append("says " + ", ".join(repr(p) for p in self.forbidden))
+        if self.parroted:
+            problems.append("says back misheard " + ", ".join(repr(p) for p in self.parroted))
+        if self.missed_ask:
+            problems.append("does not ask to hear it again")
         return "; ".join(problems)
 
 
@@ -159,17 +176,36 @@ def voice_cue(voice: str, start: float, end: float) -> VoiceCue:
                     energy_rel=arousal, pitch_rel=arousal, rate_rel=arousal, arousal=arousal)
 
 
+def heard_words(turn: Turn, start: float, end: float) -> tuple[Word, ...]:
+    """The turn's words as the recognizer gives them: spread over the turn, the unsure ones with a low probability."""
+    words, marks = turn.user.split(), turn.unsure_marks
+    step = (end - start) / len(words)
+    return tuple(Word(w, start + i * step, start + (i + 1) * step, UNSURE_PROBABILITY if unsure else SURE_PROBABILITY)
+                 for i, (w, unsure) in enumerate(zip(words, marks)))
+
+
+def _misheard(turn: Turn) -> tuple[str, ...]:
+    """The unsure words long enough to count as said back, less those the user also said clearly."""
+    words = [w.strip(".,!?;:\"").lower() for w in turn.user.split()]
+    sure = {w for w, unsure in zip(words, turn.unsure_marks) if not unsure}
+    return tuple(dict.fromkeys(w for w, unsure in zip(words, turn.unsure_marks)
+                               if unsure and len(w) >= PARROT_MIN_LETTERS and w not in sure))
+
+
 def score(turn: Turn, case: Case, reply: str, agent_emotion: str, state: EmotionState, case_id: str,
           index: int, answer: Reply | None = None) -> TurnResult:
     said = reply.lower()
     cheerful = agent_emotion in CHEERFUL_EMOTIONS or any(p in said for p in CHEERFUL_PHRASES)
     banned = (*case.forbid, *turn.forbid, *(CHEERFUL_PHRASES if turn.expect == "negative" else ()))
     forbidden = tuple(dict.fromkeys(p for p in banned if p.lower() in said))
+    parroted = tuple(w for w in _misheard(turn) if re.search(rf"\b{re.escape(w)}\b", said))
+    asked = "?" in said and any(p in said for p in ASK_AGAIN_PHRASES)
     return TurnResult(case=case_id, index=index, user=turn.user, face=turn.face, reply=reply,
                       agent_emotion=agent_emotion, user_label=state.label, reason=state.reason,
                       masking=state.masking, expect=turn.expect,
                       valence_ok=turn.expect is None or agent_emotion in MATCHING[turn.expect],
-                      cheerful=cheerful, forbidden=forbidden,
+                      cheerful=cheerful, forbidden=forbidden, parroted=parroted,
+                      missed_ask=turn.mostly_unsure and not asked,
                       **({} if answer is None else _timing(answer)))
 
 
@@ -222,8 +258,8 @@ class Conversation:
         state = trial.add(words)
         decide_t = end + REPLY_DELAY_S
         self.watch(turn.face, decide_t)
-        view = self.context.view(decide_t, "end_of_turn", Transcript(turn.user, start, end), None, emotion=state,
-                                 voice=voice, text_cue=words)
+        heard = Transcript(turn.user, start, end, heard_words(turn, start, end))
+        view = self.context.view(decide_t, "end_of_turn", heard, None, emotion=state, voice=voice, text_cue=words)
         return view, state, voice, words
 
     def commit(self, turn: Turn, view: BrainView, reply: Reply, voice: VoiceCue | None, words: TextCue) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import numpy as np
 
 from benchmarks.humansense.media import Prepared
+from floor import SAMPLE_RATE
 from perception.settings import AsrSettings, ExpressionSettings, FaceSettings, VisionSettings, VoiceSettings
 
 FaceSummary = Callable[[tuple[bytes, ...]], str]
@@ -76,7 +77,7 @@ class AgentPerception:
         with self._lock:
             transcriber, sentiment = self._load()
             transcript = transcriber.transcribe(audio)
-        duration = audio.size / 16000
+        duration = audio.size / SAMPLE_RATE
         lines.append(f"Transcript (our ASR): {transcript.text or '(no words recognised)'}")
         if transcript.text:
             cue = sentiment.analyze(transcript.text, duration)

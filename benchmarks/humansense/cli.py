@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -12,6 +13,15 @@ from benchmarks.humansense.answerers import BACKENDS
 from benchmarks.humansense.prompts import QWEN_OMNI_SYSTEM, VARIANTS
 from benchmarks.humansense.scorer import SCORERS
 from benchmarks.humansense.tasks import AUDIO_TASKS, COLUMNS
+from floor.cache import cache_dir
+
+TASK_NAMES: dict[str, str] = {
+    "AR": "action recognition", "ER": "emotion recognition", "GR": "gesture recognition", "PA": "person appearance",
+    "AC": "abnormal classification", "CM": "complex motion", "HC": "human counting (re-identification)",
+    "TR": "talking-person recognition", "FR1": "familiarity recognition", "FR2": "fraud recognition (audio only)",
+    "LD": "lie detection", "RR1": "relation recognition", "RR2": "rapport recognition", "ES": "emotion strategy",
+    "PC": "psychological chat (audio only)"}
+"""What each of Table 1's task codes stands for (HumanSense paper, PROTOCOL.md)."""
 
 EVAL_DESCRIPTION = """\
 Run a model on HumanSense items (HumanSense_VQA.json or HumanSense_AQA.json, as published) and write its raw
@@ -20,9 +30,18 @@ reads our results and we read theirs. The results file is rewritten atomically a
 resume point: run the same command again to go on. Items whose media cannot be read get
 questions[NAME_error] and the run goes on; bad items are reported by index and field and skipped.
 
+Data: the HumanSense benchmark (Qin et al., arXiv 2508.10576), published as antgroup/HumanSense_Benchmark on
+the Hugging Face hub (Apache-2.0): HumanSense_VQA.json (3,291 video questions), HumanSense_AQA.json (591
+audio-only ones), videos.zip and audios.zip. Download and unzip it yourself (nothing is downloaded here) so that
+the items' relative media paths resolve under --data-root.
+
+{tasks}
+
 Variants: plain (published templates), reasoning (the think templates, answers in <answer> tags), asr (the
-item's asr_en before the prompt; only RR2 ES TR FR1 RR1), think-pattern (the published "think_omini" system
-text; only RR2 ES TR FR1 RR1 FR2 PC), agent (our own ASR transcript and voice/word cues before the prompt).
+item's asr_en transcript before the prompt; only RR2 ES TR FR1 RR1), think-pattern (the published "think_omini"
+text, named after the omni model it was written for, before the prompt: it asks the model to reason over the
+people's characteristics, what is said and the events; only RR2 ES TR FR1 RR1 FR2 PC), agent (our own ASR
+transcript and voice/word cues before the prompt).
 Yes/no items have no plain template: they are skipped (with the reason) unless the think templates are used.
 Frames: 1 fps up to 300 frames, 0.5 below 600, else 0.2, at most 24, resized within 360x420 pixels.
 Audio: the soundtrack goes to the model for RR2 ES TR FR1 RR1 FR2 PC (override with --audio-tasks / --no-audio);
@@ -32,7 +51,11 @@ text only.
 Text-only mode (--backend llama, or --set brain.send_images=false --set brain.send_audio=false for a text model
 behind an OpenAI-compatible server): no frames or audio go into any prompt; use --variant agent, whose transcript and
 cues are then all the model learns of the media (other variants answer from the question alone, with a warning).
-Every item is still answered, and questions[NAME_input] records what the model was given for each answer."""
+Every item is still answered, and questions[NAME_input] records what the model was given for each answer.""".format(tasks=textwrap.fill(
+    "Tasks, by the codes of the paper's Table 1 (--tasks and --audio-tasks take these or the items' task_type "
+    "strings): " + ", ".join(f"{code} {name}" for code, name in TASK_NAMES.items()) + ".", width=114))
+EVAL_EXAMPLE = ("example: humansense eval --data bench_data/HumanSense_VQA.json --backend baseline:first --name first "
+                "--out results/first.json")
 
 
 def _add_config_args(p: argparse.ArgumentParser) -> None:
@@ -44,7 +67,8 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
 
 def register_eval(subparsers: Any) -> None:
     p = subparsers.add_parser("eval", help="run a model on HumanSense items (resumable results file)",
-                              description=EVAL_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=EVAL_DESCRIPTION, epilog=EVAL_EXAMPLE,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, type=Path, metavar="FILE", help="HumanSense_VQA.json or HumanSense_AQA.json")
     p.add_argument("--data-root", type=Path, metavar="DIR",
                    help="folder the items' media paths are relative to (default: the data file's folder)")
@@ -73,8 +97,8 @@ def register_eval(subparsers: Any) -> None:
     p.add_argument("--audio-tasks", nargs="+", metavar="TASK",
                    help=f"tasks whose soundtrack is given (default the published {' '.join(sorted(AUDIO_TASKS))})")
     p.add_argument("--seed", type=int, default=0, help="seed of baseline:random (default 0)")
-    p.add_argument("--cache-dir", type=Path, default=Path(".cache/humansense"), metavar="DIR",
-                   help="where prepared frames and audio are cached (default .cache/humansense)")
+    p.add_argument("--cache-dir", type=Path, default=cache_dir("eval-media"), metavar="DIR",
+                   help=f"where prepared frames and audio are cached (default {cache_dir('eval-media')})")
     p.add_argument("--no-cache", action="store_true", help="decode media every time, cache nothing")
     p.add_argument("--max-tokens", type=int, default=512, metavar="N", help="longest answer generated (default 512)")
     p.add_argument("--system", choices=("qwen-omni", "none"), default="qwen-omni",
@@ -87,11 +111,12 @@ def register_eval(subparsers: Any) -> None:
 def register_score(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "score", help="score a results file (published semantics, or robust answer extraction)",
-        description="Score a results file. published: the published plain scorer (or with --reasoning the "
+        description="Score the answers in a results file against each item's correct answer, per task. published: the published plain scorer (or with --reasoning the "
                     "reasoning scorer), quirks included, except that it never crashes; robust: reads the intended "
                     "answer more fairly ('The answer is B.', '(B)', option text, '10'); report it beside the "
                     "published number, never instead. Writes the published shape: one object per task_type with "
-                    "total, correct, accuracy, plus 'all'.")
+                    "total, correct, accuracy, plus 'all'.",
+        epilog="example: humansense score results/first.json --model first --out scores/first.json")
     p.add_argument("results", type=Path, metavar="RESULTS.json", help="results file written by eval (or the published harness)")
     p.add_argument("--model", required=True, metavar="NAME", help="the model name the answers are stored under")
     p.add_argument("--reasoning", action="store_true", help="answers are in <think>/<answer> tags (the reasoning scorer)")
@@ -105,7 +130,8 @@ def register_report(subparsers: Any) -> None:
         "report", help="table and chart of scores beside the paper's Table 1",
         description="Write DIR/report.md, a self-contained DIR/report.html and DIR/report.png: each scores file "
                     "(labelled by its file name) in the paper's column order (AR … PC, Avg = unweighted mean of "
-                    "the 13 video tasks) with Table 1's rows beside. Unknown task types are listed, not dropped.")
+                    "the 13 video tasks) with Table 1's rows beside. Unknown task types are listed, not dropped.",
+        epilog="example: humansense report scores/first.json scores/qwen.json --out report/")
     p.add_argument("scores", nargs="+", type=Path, metavar="SCORES.json", help="scores files written by score")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     p.set_defaults(func=_guarded(cmd_report))

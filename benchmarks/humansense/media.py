@@ -12,10 +12,10 @@ from av.stream import Disposition
 import numpy as np
 
 from benchmarks.humansense.sampling import frame_count, frame_indices, resized, sampling_rate
+from floor import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 JPEG_QUALITY = 90
 
 

@@ -17,6 +17,7 @@ from benchmarks.humansense.prompts import QWEN_OMNI_SYSTEM, build_prompt
 from benchmarks.humansense.results import ResultsFile
 from benchmarks.humansense.tasks import AUDIO_TASKS
 from dialogue.types import MultimodalPrompt
+from floor import error_line
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ async def run_eval(dataset: Dataset, answerer: Answerer, results: ResultsFile, o
             except MediaError as exc:
                 return _Outcome("failed", str(exc))
             except Exception as exc:  # an unreadable file must not stop the run
-                return _Outcome("failed", f"{item.media_path}: {type(exc).__name__}: {exc}")
+                return _Outcome("failed", f"{item.media_path}: {error_line(exc, typed=True)}")
             if media.kind == "audio" and not options.audio_columns:
                 return _Outcome("skipped", "audio-only media and audio is off")
             if agent and perception is not None:
@@ -206,7 +207,7 @@ async def run_eval(dataset: Dataset, answerer: Answerer, results: ResultsFile, o
             try:
                 text = await answerer.answer(prompt, item)
             except Exception as exc:  # a failed request is recorded and the run goes on
-                return _Outcome("failed", f"{type(exc).__name__}: {exc}")
+                return _Outcome("failed", error_line(exc, typed=True))
             counts.answer_s += time.perf_counter() - t
             if not text:  # the published harness counts an empty answer as none: say so, do not count it answered
                 return _Outcome("failed", EMPTY_ANSWER)

@@ -14,8 +14,9 @@ from benchmarks.latency.report import render_report, render_sweep_report
 from benchmarks.latency.runner import RunResult, read_json, read_trace, replay_command, run_command
 from benchmarks.latency.scenario import SCENARIO_DIR, load_suite
 from benchmarks.latency.summary import MeasuredRun, summarize, write_json, write_text
+from floor.cache import cache_dir
 
-DEFAULT_CACHE = Path.home() / ".cache" / "humansense" / "scenarios"
+DEFAULT_CACHE = cache_dir("scenarios")
 Progress = Callable[[str], None]
 
 

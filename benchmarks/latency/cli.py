@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,11 @@ benchmarks/latency/scenario.py and README.md."""
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("bench", help="latency benchmark over scripted conversations",
-                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+                              description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+                              epilog="example: humansense bench --suite quick --repeat 2 --out runs/quick  "
+                                     "(~9 minutes on 2 CPU cores)")
     p.add_argument("--suite", choices=SUITES, default="quick",
-                   help="quick: a few short scenarios (about 3 min a repeat on 2 CPU cores); full: every scenario")
+                   help="quick: 5 short scenarios (~4.5 minutes a repeat on 2 CPU cores); full: every scenario")
     p.add_argument("--split", choices=SPLITS + ("all",), default="all",
                    help="only the scenarios of one set: tune (to tune on) or report (held out); default all")
     p.add_argument("--config", help="TOML config the runtime runs with (default configs/embedded.toml)")
@@ -120,6 +123,12 @@ def _print_compare(console: Any, rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def _error(message: str) -> int:
+    """Bad input: one unwrapped ``humansense: error:`` line (rich would wrap it at the terminal's width); exit 2."""
+    print(f"humansense: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
 def main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -129,11 +138,9 @@ def main(args: argparse.Namespace) -> int:
         console.print(message, markup=False, highlight=False)
 
     if args.repeat < 1:
-        console.print("bench: --repeat must be at least 1")
-        return 2
+        return _error("--repeat must be at least 1")
     if args.hog < 0:
-        console.print("bench: --hog must be 0 or more")
-        return 2
+        return _error("--hog must be 0 or more")
     opts = BenchOptions(suite=args.suite, split=args.split, out=args.out, config=args.config, sets=tuple(args.sets),
                         repeat=args.repeat, pace=args.pace, camera=args.camera == "on", compare_to=args.compare,
                         cache_dir=args.cache,
@@ -144,8 +151,7 @@ def main(args: argparse.Namespace) -> int:
         with cpu_hog(args.hog):
             return _run(args, opts, console, say)
     except (ScenarioError, FileNotFoundError, ValueError) as exc:
-        say(f"bench: {exc}")
-        return 2
+        return _error(str(exc))
 
 
 def _run_brain(args: argparse.Namespace, console: Any, say: Any) -> None:

@@ -17,11 +17,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from benchmarks.latency.summary import machine_info, percentiles, write_json
+from agent.runtime.metrics import percentiles
+from benchmarks.latency.summary import machine_info, write_json
+from floor import SAMPLE_RATE, float_to_int16
 
 logger = logging.getLogger(__name__)
 
-SR = 16000
 CHUNK = 512
 FIRST_TOKEN_DELAY_S = 0.1
 TOKEN_INTERVAL_S = 0.02
@@ -53,8 +54,8 @@ def _speech(seconds: float) -> np.ndarray:
 
     synth = hibari_user_voice()
     wav = np.concatenate([synth(text) for text in (SENTENCE, *SPEECH_MORE)])
-    reps = int(np.ceil(seconds * SR / len(wav)))
-    return (np.tile(wav, reps)[:round(seconds * SR)] * 0.7 / np.abs(wav).max() * 32767).astype(np.int16)
+    reps = int(np.ceil(seconds * SAMPLE_RATE / len(wav)))
+    return float_to_int16(np.tile(wav, reps)[:round(seconds * SAMPLE_RATE)] * (0.7 / np.abs(wav).max()))
 
 
 def bench_vad(speech: np.ndarray) -> dict[str, Any]:
@@ -62,15 +63,16 @@ def bench_vad(speech: np.ndarray) -> dict[str, Any]:
     from perception.vad import Vad
 
     vad = Vad(VadSettings())
-    times = [_timed(lambda i=i: vad.feed(speech[i:i + CHUNK], i / SR)) for i in range(0, len(speech) - CHUNK + 1, CHUNK)]
-    return {"ms_per_chunk": percentiles(times), "chunk_ms": CHUNK / SR * 1000}
+    times = [_timed(lambda i=i: vad.feed(speech[i:i + CHUNK], i / SAMPLE_RATE))
+             for i in range(0, len(speech) - CHUNK + 1, CHUNK)]
+    return {"ms_per_chunk": percentiles(times), "chunk_ms": CHUNK / SAMPLE_RATE * 1000}
 
 
 def _utterance(speech: np.ndarray, seconds: float) -> np.ndarray:
     """A prefix of ``speech`` about ``seconds`` long, ended at the quietest 10 ms within 0.25 s of that length
     (a cut inside a word is not how a turn ends)."""
-    hop, target = SR // 100, round(seconds * SR)
-    lo, hi = max(hop, target - SR // 4), min(len(speech), target + SR // 4)
+    hop, target = SAMPLE_RATE // 100, round(seconds * SAMPLE_RATE)
+    lo, hi = max(hop, target - SAMPLE_RATE // 4), min(len(speech), target + SAMPLE_RATE // 4)
     frames = speech[lo:hi - (hi - lo) % hop].astype(np.float64).reshape(-1, hop)
     return speech[:lo + int(np.argmin((frames ** 2).sum(axis=1))) * hop]
 
@@ -86,7 +88,7 @@ def bench_asr(speech: np.ndarray, backend: str) -> dict[str, Any]:
     for seconds in ASR_SECONDS:
         utterance = _utterance(speech, seconds)
         times = [_timed(lambda: asr.transcribe(utterance, 0.0)) for _ in range(ASR_REPS)]
-        by_length[f"{seconds:g}s"] = {"seconds": round(len(utterance) / SR, 2), **percentiles(times)}
+        by_length[f"{seconds:g}s"] = {"seconds": round(len(utterance) / SAMPLE_RATE, 2), **percentiles(times)}
     out: dict[str, Any] = {"backend": backend, "ms_2s": by_length["2s"]["p50"], "ms_by_length": by_length}
     if hasattr(asr, "retries"):
         out["full_window_retries"] = asr.retries

@@ -25,6 +25,7 @@ import soundfile as sf
 
 from benchmarks.latency.overlaps import STOP_GAP_S, OverlapMeasure, measure_overlap
 from benchmarks.latency.render import GroundTruth, TrueTurn
+from floor import SAMPLE_RATE
 
 ONSET_LEVEL = 100
 """int16 amplitude (about -50 dBFS) above which the agent channel counts as sounding."""
@@ -43,7 +44,7 @@ class Recording:
     """``user`` is channel 0 (input as received), ``agent`` channel 1 (output as played); int16."""
     user: np.ndarray = field(repr=False)
     agent: np.ndarray = field(repr=False)
-    sample_rate: int = 16000
+    sample_rate: int = SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def _match_reports(truth: tuple[TrueTurn, ...], reports: list[dict[str, Any]]) -
 
 def lost_words(reference: str, hypothesis: str) -> int:
     """Reference words with no counterpart in the hypothesis: the deletions of a word alignment (difflib's)."""
-    from perception.asr import normalize_words
+    from perception.wer import normalize_words
 
     ref, hyp = normalize_words(reference), normalize_words(hypothesis)
     return sum(max(0, (i2 - i1) - (j2 - j1))
@@ -140,7 +141,7 @@ def lost_words(reference: str, hypothesis: str) -> int:
 
 def _words(turn: TrueTurn, report: dict[str, Any] | None) -> tuple[float | None, int, int]:
     """(word error rate, reference words, lost words) of the whole turn against the report's transcript."""
-    from perception.asr import normalize_words, word_error_rate
+    from perception.wer import normalize_words, word_error_rate
 
     words = len(normalize_words(turn.text))
     if report is None:

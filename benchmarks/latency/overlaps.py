@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from agent.runtime.events import EventKind
 from benchmarks.latency.render import GroundTruth, TrueOverlap
 
 STOP_GAP_S = 0.5
@@ -45,7 +46,7 @@ class OverlapMeasure:
     trace_ignored: bool | None = None
 
 
-def _traced(trace: list[dict[str, Any]] | None, kind: str, overlap: TrueOverlap) -> bool | None:
+def _traced(trace: list[dict[str, Any]] | None, kind: EventKind, overlap: TrueOverlap) -> bool | None:
     if trace is None:
         return None
     return any(e.get("type") == kind and e.get("onset") is not None
@@ -78,6 +79,6 @@ def measure_overlap(overlap: TrueOverlap, spans: list[tuple[float, float]], trut
                        and not _answered(overlap, again, reports))
     return OverlapMeasure(kind=overlap.kind, start_s=overlap.start_s, end_s=overlap.end_s, text=overlap.text,
                           over_agent=sounding is not None, stopped=stopped, stop_ms=stop_ms, resumed=resumed,
-                          trace_stopped=_traced(trace, "barge_in", overlap),
-                          trace_resumed=_traced(trace, "agent_resumed", overlap),
-                          trace_ignored=_traced(trace, "overlap_ignored", overlap))
+                          trace_stopped=_traced(trace, EventKind.BARGE_IN, overlap),
+                          trace_resumed=_traced(trace, EventKind.AGENT_RESUMED, overlap),
+                          trace_ignored=_traced(trace, EventKind.OVERLAP_IGNORED, overlap))

@@ -21,12 +21,11 @@ import soundfile as sf
 from agent.demo.synth import Synth, speak_turn, trim, write_media
 from benchmarks.latency.scenario import OVERLAP_KINDS, Scenario, ScenarioError, Step
 from benchmarks.latency.sounds import NOISE_DBFS, cough, room_noise
-from perception.audio import float_to_int16, resample
+from floor import INT16_SCALE, SAMPLE_RATE, float_to_int16, resample
 from speech.transform import shift_voice
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 RENDER_VERSION = 3
 USER_SEMITONES = -3.0
 LEVEL = 0.7
@@ -114,7 +113,7 @@ def speech_level_db(samples: np.ndarray) -> float:
     """
     frame = round(0.032 * SAMPLE_RATE)
     count = max(1, len(samples) // frame)
-    x = np.asarray(samples[:count * frame], dtype=np.float64) / 32768.0
+    x = np.asarray(samples[:count * frame], dtype=np.float64) / INT16_SCALE  # int16 levels, maybe widened
     rms = np.sqrt(np.mean(np.square(x.reshape(count, -1)), axis=1))
     return float(np.percentile(20 * np.log10(np.maximum(rms, 1e-9)), 75))
 

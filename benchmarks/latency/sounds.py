@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfilt
 
-SAMPLE_RATE = 16000
+from floor import SAMPLE_RATE
+
 NOISE_DBFS = -50.0
 """RMS level of the room-noise floor in dB re full scale (1.0); a quiet room through a desk microphone."""
 NOISE_SEED = 20261129

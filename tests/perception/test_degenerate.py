@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from perception.asr import normalize_words
+from perception.wer import normalize_words
 from perception.degenerate import compression_ratio, degenerate_reason, is_silence, repeated_block
 
 SPEECH = ("Yesterday I finally finished reading the book my sister gave me. It was about a family that moves to "

@@ -1,19 +1,17 @@
-"""Smart Turn v3.2 from the pipecat-ai wheel: located without importing pipecat, Pipecat's features, real scores,
-and one-line errors for a missing file or a model of the wrong shape."""
+"""Smart Turn v3.2 unpacked from the pipecat-ai wheel: found in the model cache with pipecat not installed, Pipecat's
+features, real scores, and one-line errors for a missing file or a model of the wrong shape."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import perception.end_of_turn as eot
+from floor import SAMPLE_RATE
+from floor.cache import models_dir
 from perception.end_of_turn import SmartTurn, bundled_model_path
 from perception.settings import EndOfTurnSettings
-from perception.types import SAMPLE_RATE
 
 PAUSE = np.zeros(SAMPLE_RATE // 5, np.int16)
 """200 ms of silence: where Pipecat runs the model."""
@@ -26,18 +24,18 @@ def smart_turn() -> SmartTurn:
     return model
 
 
-def test_the_bundled_file_is_found_without_importing_pipecat() -> None:
-    code = ("import sys; from perception.end_of_turn import bundled_model_path; p = bundled_model_path(); "
-            "assert 'pipecat' not in sys.modules; print(p.stat().st_size)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert int(out.stdout) == 8_679_182 and bundled_model_path().name == "smart-turn-v3.2-cpu.onnx"
+def test_the_bundled_file_is_the_one_unpacked_into_the_model_cache_and_pipecat_is_not_installed() -> None:
+    path = bundled_model_path()
+    assert path == models_dir() / "pipecat-ai-1.14.0" / "smart-turn-v3.2-cpu.onnx"
+    assert path.stat().st_size == 8_679_182 and (path.parent / "LICENSE").read_text().startswith("BSD 2-Clause")
+    assert importlib.util.find_spec("pipecat") is None
 
 
 def test_features_match_pipecats_own_extractor(smart_turn, speak) -> None:
-    reference_path = bundled_model_path().parents[1] / "_whisper_features.py"
+    reference_path = bundled_model_path().with_name("_whisper_features.py")
     spec = importlib.util.spec_from_file_location("pipecat_whisper_features", reference_path)
     reference = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reference)  # numpy only: the pipecat package itself is not imported
+    spec.loader.exec_module(reference)  # Pipecat's extractor, unpacked beside the model: numpy only
     pcm = speak("weather")
     audio = pcm.astype(np.float32) / 32768.0
     padded = np.pad(audio, (8 * SAMPLE_RATE - len(audio), 0))
@@ -65,16 +63,13 @@ def test_scores_are_probabilities_and_the_input_must_be_int16(smart_turn) -> Non
         smart_turn.score(np.zeros(SAMPLE_RATE, np.float32))
 
 
-def test_a_missing_package_or_file_fails_in_one_line_naming_the_package(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(eot.importlib.util, "find_spec", lambda name: None)
+def test_a_missing_model_file_fails_in_one_line_naming_make_install(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HUMANSENSE_CACHE", str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError) as info:
         SmartTurn(EndOfTurnSettings())
     message = str(info.value)
-    assert "pipecat-ai" in message and "pip install --no-deps pipecat-ai==1.14.0" in message and "\n" not in message
-    monkeypatch.undo()
-    monkeypatch.setattr(eot, "BUNDLED_PATH", ("audio", "turn", "gone.onnx"))
-    with pytest.raises(FileNotFoundError, match="this pipecat-ai has no smart-turn-v3.2-cpu.onnx"):
-        bundled_model_path()
+    assert message.startswith(f"smart-turn-v3.2-cpu.onnx not found in {tmp_path / 'empty' / 'models' / 'pipecat-ai-1.14.0'}")
+    assert "run `make install`" in message and "pipecat-ai==1.14.0 wheel" in message and "\n" not in message
     with pytest.raises(FileNotFoundError, match=f"Smart Turn model not found: {tmp_path / 'x.onnx'}"):
         SmartTurn(EndOfTurnSettings(model=str(tmp_path / "x.onnx")))
 

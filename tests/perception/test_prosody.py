@@ -6,9 +6,10 @@ import time
 import numpy as np
 import pytest
 
+from floor import SAMPLE_RATE
 from perception.prosody import VoiceAnalyzer
 from perception.settings import VoiceSettings
-from perception.types import SAMPLE_RATE, Word
+from perception.types import Word
 
 
 def harmonic(f0: float, seconds: float = 2.0, amplitude: float = 0.2, glide_semitones: float = 0.0) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Streaming VAD: turn events from real speech, bounded memory, the two silero model layouts."""
+"""Streaming VAD: turn events from real speech, turns cut at max_turn_s, the two silero model layouts."""
 from __future__ import annotations
 
 import time
@@ -9,8 +9,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from floor import SAMPLE_RATE
 from perception.settings import VadSettings
-from perception.types import SAMPLE_RATE, SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
+from perception.types import SilenceStarted, SpeechEnded, SpeechResumed, SpeechStarted
 from perception.vad import WINDOW, Vad
 
 TOL = 0.15
@@ -83,17 +84,7 @@ def test_two_utterances_apart_give_two_turns_at_their_boundaries(two_turns) -> N
         assert ended.start == started.t
         assert ended.end == pytest.approx(t_off, abs=TOL)
     assert events.index(ends[0]) < events.index(starts[1])
-
-
-def test_turn_audio_spans_pre_roll_to_a_short_tail(two_turns) -> None:
-    pcm, _ = two_turns
-    settings = VadSettings(pre_roll_ms=200)
-    ended = of(SpeechEnded, run(Vad(settings), pcm))[0]
-    seconds = len(ended.audio) / SAMPLE_RATE
-    assert ended.audio.dtype == np.int16
-    assert ended.end - ended.start + 0.2 <= seconds <= ended.end - ended.start + 0.2 + 0.15
-    onset = int(0.2 * SAMPLE_RATE)
-    assert np.abs(ended.audio[: onset - 1600]).max() < 50, "pre-roll is the silence before the onset"
+    assert not any(hasattr(e, "audio") for e in events), "events carry times only: the session keeps the audio"
 
 
 def test_short_pause_gives_silence_started_and_resumed_within_one_turn(speak) -> None:
@@ -107,7 +98,6 @@ def test_short_pause_gives_silence_started_and_resumed_within_one_turn(speak) ->
     assert len(pauses) == 1
     pause = pauses[0]
     assert pause.segment_start == of(SpeechStarted, events)[0].t
-    assert len(pause.audio) / SAMPLE_RATE == pytest.approx(pause.t - pause.segment_start + 0.2, abs=0.05)
     resumed = [e for e in of(SpeechResumed, events) if e.t > pause.t]
     assert resumed and resumed[0].t == pytest.approx(gap_start + 0.35, abs=TOL)
 
@@ -132,8 +122,6 @@ def test_odd_sized_pieces_give_the_same_events_as_whole_windows(two_turns) -> No
         for name in ("t", "start", "end", "segment_start"):
             if hasattr(a, name):
                 assert getattr(b, name) == pytest.approx(getattr(a, name), abs=1e-9)
-        if hasattr(a, "audio"):
-            np.testing.assert_array_equal(a.audio, b.audio)
 
 
 def test_flush_closes_an_open_turn_and_resets(speak) -> None:
@@ -149,7 +137,7 @@ def test_flush_closes_an_open_turn_and_resets(speak) -> None:
     assert not vad.in_speech and vad.flush(end_t + 1) == []
 
 
-def test_a_turn_longer_than_max_turn_is_cut_with_bounded_audio(tmp_path: Path) -> None:
+def test_a_turn_longer_than_max_turn_is_cut_where_it_stands(tmp_path: Path) -> None:
     settings = VadSettings(model=str(energy_model(tmp_path / "energy.onnx")), max_turn_s=1.0, pre_roll_ms=100)
     vad = Vad(settings)
     events = run(vad, np.concatenate([silence(0.5), tone(3.5), silence(1.0)]))
@@ -158,8 +146,7 @@ def test_a_turn_longer_than_max_turn_is_cut_with_bounded_audio(tmp_path: Path) -
     first = ended[0]
     assert first.start == pytest.approx(0.5, abs=0.04)
     assert first.end - first.start == pytest.approx(1.0, abs=0.04)
-    assert len(first.audio) <= (0.1 + 1.0) * SAMPLE_RATE + 2 * WINDOW
-    assert max(len(e.audio) for e in ended) <= (0.1 + 1.0) * SAMPLE_RATE + 2 * WINDOW
+    assert all(e.end - e.start <= 1.0 + 0.04 for e in ended)
 
 
 def test_silero_package_layout_drives_the_same_state_machine(tmp_path: Path) -> None:

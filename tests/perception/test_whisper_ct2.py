@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 import perception.whisper_ct2 as ct2_module
-from perception.asr import word_error_rate
-from perception.audio import int16_to_float
+from floor import SAMPLE_RATE, int16_to_float
+from perception.wer import word_error_rate
 from perception.settings import AsrSettings
-from perception.types import SAMPLE_RATE
 from perception.whisper_ct2 import BUCKET_FRAMES, FULL_FRAMES, CT2WhisperTranscriber, _even_words, _pad_frames, _spoken_tokens
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from agent.runtime.clock import Clock
 from agent.media.sinks.recording import ConversationRecorder
+from floor import SAMPLE_RATE
 from speech.types import SpokenAudio
 
 
@@ -43,7 +44,7 @@ class TimelinePlayer:
 
     async def play(self, audio: SpokenAudio, pcm16k: np.ndarray) -> float:
         start = max(self.clock.now(), self._end)
-        end = start + len(pcm16k) / 16000
+        end = start + len(pcm16k) / SAMPLE_RATE
         self._end = end
         if self.recorder is not None:
             self.recorder.agent(start, pcm16k)
@@ -68,7 +69,7 @@ class DevicePlayer(TimelinePlayer):
 
         super().__init__(clock, recorder, listener=self._to_device)
         self._device = _Device(device)
-        self._device.open(16000)
+        self._device.open(SAMPLE_RATE)
 
     def _to_device(self, start: float, pcm16k: np.ndarray, audio: SpokenAudio) -> None:
         self._device.write(pcm16k)

@@ -17,9 +17,10 @@ from typing import Callable
 import numpy as np
 import soundfile as sf
 
+from floor import SAMPLE_RATE
+
 logger = logging.getLogger(__name__)
 
-SR = 16000
 SYNC_EVERY_S = 1.0
 _SFC_UPDATE_HEADER_NOW = 0x1060
 """libsndfile's ``sf_command`` that rewrites the header's sizes for what is written so far (not in soundfile's API)."""
@@ -41,28 +42,28 @@ class ConversationRecorder:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.partial = self.path.with_name(self.path.name + ".partial")
-        self._file = sf.SoundFile(self.partial, "w", samplerate=SR, channels=2, subtype="PCM_16", format="WAV")
+        self._file = sf.SoundFile(self.partial, "w", samplerate=SAMPLE_RATE, channels=2, subtype="PCM_16", format="WAV")
         update_header(self._file)  # a valid empty WAV from the start, not a header without its sizes
-        self._window = int(window_s * SR)
+        self._window = int(window_s * SAMPLE_RATE)
         self._buf = np.zeros((0, 2), dtype=np.int16)
         self._base = 0  # sample index of _buf[0]
         self._high = 0  # one past the last sample placed
         self._now = 0  # the timeline as far as the recorder has seen it (agent audio may be placed ahead of it)
         self._written = 0  # samples in the file
         self._dirty = 0  # lowest sample changed since the last sync: from min(_dirty, _written) on is unsynced
-        self._next_sync = int(SYNC_EVERY_S * SR)
+        self._next_sync = int(SYNC_EVERY_S * SAMPLE_RATE)
 
     def _ensure(self, end: int) -> None:
         need = end - self._base
         if need > len(self._buf):
-            grow = max(need, len(self._buf) + SR * 5)
+            grow = max(need, len(self._buf) + SAMPLE_RATE * 5)
             buf = np.zeros((grow, 2), dtype=np.int16)
             buf[: len(self._buf)] = self._buf
             self._buf = buf
         self._high = max(self._high, end)
 
     def _place(self, channel: int, t: float, pcm: np.ndarray, add: bool) -> None:
-        start = int(round(t * SR))
+        start = int(round(t * SAMPLE_RATE))
         if start < self._base:  # already forgotten: only the part inside the window is kept
             pcm = pcm[self._base - start:]
             start = self._base
@@ -81,19 +82,19 @@ class ConversationRecorder:
         if self.failure is not None:
             return
         self._place(0, t, pcm, add=False)
-        self._advance(int(round(t * SR)) + len(pcm))
-        self._forget_before(int(t * SR) - self._window)
+        self._advance(int(round(t * SAMPLE_RATE)) + len(pcm))
+        self._forget_before(int(t * SAMPLE_RATE) - self._window)
 
     def agent(self, t: float, pcm16k: np.ndarray) -> None:
         if self.failure is not None:
             return
         self._place(1, t, pcm16k, add=True)
-        self._advance(int(round(t * SR)))
+        self._advance(int(round(t * SAMPLE_RATE)))
 
     def cut_agent(self, t_from: float, t_to: float) -> None:
         """Silence agent audio that was scheduled but never played (barge-in)."""
-        a = max(int(round(t_from * SR)) - self._base, 0)
-        b = max(int(round(t_to * SR)) - self._base, 0)
+        a = max(int(round(t_from * SAMPLE_RATE)) - self._base, 0)
+        b = max(int(round(t_to * SAMPLE_RATE)) - self._base, 0)
         if b > a:
             self._buf[a:min(b, len(self._buf)), 1] = 0
             self._dirty = min(self._dirty, self._base + a)
@@ -102,7 +103,7 @@ class ConversationRecorder:
         self._now = max(self._now, now)
         if self._now >= self._next_sync:
             self._sync(min(self._now, self._high))
-            self._next_sync = self._now + int(SYNC_EVERY_S * SR)
+            self._next_sync = self._now + int(SYNC_EVERY_S * SAMPLE_RATE)
 
     def _sync(self, upto: int) -> None:
         """Write every unsynced sample before ``upto`` (and any changed since), then the header's sizes.
@@ -127,7 +128,7 @@ class ConversationRecorder:
     def _forget_before(self, sample: int) -> None:
         """Drop the in-memory copy of synced samples older than ``sample``, in blocks of at least a second."""
         n = min(sample, self._dirty, self._written) - self._base
-        if n <= SR:
+        if n <= SAMPLE_RATE:
             return
         self._buf = self._buf[n:].copy()
         self._base += n

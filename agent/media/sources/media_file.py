@@ -15,10 +15,10 @@ import numpy as np
 
 from agent.media.chunks import AudioChunk, VideoFrame
 from agent.media.sources import SourceError
+from floor import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 
-SR = 16000
 REORDER_S = 2.0
 GAP_TOLERANCE_S = 0.1
 """A hole in the audio timestamps shorter than this is jitter, not missing sound: it is not filled."""
@@ -154,7 +154,7 @@ class MediaFileSource:
                 video_stream.thread_type = "AUTO"
                 streams.append(video_stream)
             origin = (container.start_time or 0) / 1e6
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=SR) if audio_stream else None
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE) if audio_stream else None
             pending = np.zeros(0, dtype=np.int16)
             sent = 0  # audio samples emitted so far
             started = False
@@ -165,17 +165,17 @@ class MediaFileSource:
                         return
                     batch: list[AudioChunk | VideoFrame] = []
                     if isinstance(frame, av.AudioFrame):
-                        # Sample n is media time n / SR: silence fills a late start and any hole the stream's
+                        # Sample n is media time n / SAMPLE_RATE: silence fills a late start and any hole the stream's
                         # timestamps show (skipped corrupt packets), so sound stays in step with the picture.
                         if frame.time is not None:
-                            gap = int(round((frame.time - origin) * SR)) - sent - len(pending)
-                            if gap > (GAP_TOLERANCE_S * SR if started else 0):
+                            gap = int(round((frame.time - origin) * SAMPLE_RATE)) - sent - len(pending)
+                            if gap > (GAP_TOLERANCE_S * SAMPLE_RATE if started else 0):
                                 pending = np.concatenate([pending, np.zeros(gap, dtype=np.int16)])
                         started = True
                         for out in resampler.resample(frame):  # type: ignore[union-attr]
                             pending = np.concatenate([pending, out.to_ndarray().reshape(-1)])
                         while len(pending) >= self._chunk:
-                            batch.append(AudioChunk(sent / SR, pending[: self._chunk].copy()))
+                            batch.append(AudioChunk(sent / SAMPLE_RATE, pending[: self._chunk].copy()))
                             pending = pending[self._chunk:]
                             sent += self._chunk
                     elif isinstance(frame, av.VideoFrame):
@@ -197,7 +197,7 @@ class MediaFileSource:
             while len(pending):  # the last partial chunk is padded with silence
                 block = np.zeros(self._chunk, dtype=np.int16)
                 block[: min(len(pending), self._chunk)] = pending[: self._chunk]
-                tail.append(AudioChunk(sent / SR, block))
+                tail.append(AudioChunk(sent / SAMPLE_RATE, block))
                 pending, sent = pending[self._chunk:], sent + self._chunk
             if tail:
                 put(tail)

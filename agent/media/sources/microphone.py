@@ -10,6 +10,7 @@ import numpy as np
 from agent.runtime.clock import Clock
 from agent.media.chunks import AudioChunk, VideoFrame
 from agent.media.sources import SourceError
+from floor import SAMPLE_RATE
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class MicrophoneSource:
             return (None, self._continue)
 
         try:
-            self._stream = self._pa.open(format=self._format, channels=1, rate=16000, input=True,
+            self._stream = self._pa.open(format=self._format, channels=1, rate=SAMPLE_RATE, input=True,
                                          input_device_index=self._index, frames_per_buffer=self._chunk,
                                          stream_callback=callback)
         except OSError as exc:
@@ -76,7 +77,7 @@ class MicrophoneSource:
         sent = 0
         while True:
             pcm = await self._queue.get()
-            yield AudioChunk(sent / 16000, pcm)
+            yield AudioChunk(sent / SAMPLE_RATE, pcm)
             sent += len(pcm)
 
     def _offer(self, pcm: np.ndarray) -> None:

@@ -11,9 +11,9 @@ from agent.runtime.clock import Clock
 from agent.config import ServerSettings
 from agent.server.jpegsize import jpeg_size
 from agent.media.chunks import AudioChunk, VideoFrame
+from floor import SAMPLE_RATE
 
 CHUNK = 512
-SR = 16000
 RESYNC_S = 0.25  # audio this far behind the clock means the client paused: restart the stamps at "now"
 
 
@@ -50,18 +50,18 @@ class SocketSource:
         """How far the audio received runs ahead of the clock (a client sending faster than real time)."""
         if self._t0 is None:
             return 0.0
-        return self._t0 + (self._samples + len(self._pending)) / SR - self.clock.now()
+        return self._t0 + (self._samples + len(self._pending)) / SAMPLE_RATE - self.clock.now()
 
     async def feed_audio(self, pcm: np.ndarray) -> None:
         if self._closed:
             return
         now = self.clock.now()
-        if self._t0 is None or self._t0 + self._samples / SR < now - RESYNC_S:
-            self._t0 = now - len(self._pending) / SR
+        if self._t0 is None or self._t0 + self._samples / SAMPLE_RATE < now - RESYNC_S:
+            self._t0 = now - len(self._pending) / SAMPLE_RATE
             self._samples = 0
         self._pending = np.concatenate([self._pending, pcm.astype(np.int16, copy=False)])
         while len(self._pending) >= CHUNK:
-            chunk = AudioChunk(self._t0 + self._samples / SR, self._pending[:CHUNK].copy())
+            chunk = AudioChunk(self._t0 + self._samples / SAMPLE_RATE, self._pending[:CHUNK].copy())
             self._pending = self._pending[CHUNK:]
             self._samples += CHUNK
             await self._audio.put(chunk)

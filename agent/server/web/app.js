@@ -10,11 +10,14 @@ const MAX_BUFFERED = 512 * 1024; // skip camera frames while the socket is backe
 // Test hook: what the page sent, played and showed.
 const hs = window.hs = {
   state: "idle", connected: false, hello: null, framesSent: 0, jpegSent: 0, samplesScheduled: 0,
-  samplesPlayed: 0, outRms: 0, maxOutRms: 0, captions: [], events: 0, errors: [], stops: 0, lastLatencyMs: null,
-  face: null, busy: null, failure: null,
+  samplesPlayed: 0, outRms: 0, maxOutRms: 0, captions: [], sentences: 0, events: 0, errors: [], stops: 0,
+  lastLatencyMs: null, face: null, busy: null, failure: null,
 };
 
 let ws = null, capture = null, player = null, camTimer = null, stream = null, muted = false;
+let answer = null;  // the agent's answer being spoken: its bubble grows sentence by sentence until the turn ends
+const LATENCY_PARTS = { asr: "speech recognition", brain_first_sentence: "brain's first sentence",
+  tts_first_audio: "voice's first audio" };
 
 function setState(state) {
   hs.state = state;
@@ -38,9 +41,9 @@ function showError(text) {
   showError.timer = setTimeout(() => { $("error").textContent = ""; }, 6000);
 }
 
-function addCaption(who, text, extra) {
-  if (!text) return;
-  hs.captions.push({ who, text });
+function addCaption(who, text) {
+  const caption = { who, text };
+  hs.captions.push(caption);
   const li = document.createElement("li");
   li.className = "cap " + who;
   const name = document.createElement("span");
@@ -50,16 +53,35 @@ function addCaption(who, text, extra) {
   body.className = "text";
   body.textContent = text;
   li.append(name, body);
-  if (extra) {
-    const tag = document.createElement("span");
-    tag.className = "tag";
-    tag.textContent = extra;
-    li.append(tag);
-  }
   const list = $("captions");
   list.append(li);
   while (list.children.length > 60) list.firstElementChild.remove();
   list.scrollTop = list.scrollHeight;
+  return { caption, li, body };
+}
+
+function agentSays(text, emotion) {
+  if (!text) return;
+  hs.sentences += 1;
+  if (!answer) {
+    answer = addCaption("agent", text);
+    answer.tag = document.createElement("span");
+    answer.tag.className = "tag";
+    answer.li.append(answer.tag);
+  } else {
+    answer.caption.text += " " + text;
+    answer.body.textContent = answer.caption.text;
+    $("captions").scrollTop = $("captions").scrollHeight;
+  }
+  answerFeels(emotion);
+}
+
+function answerFeels(emotion) {
+  // one label per answer: the emotion it is spoken with (an acknowledgement's is replaced by the decided one)
+  if (!answer || !emotion) return;
+  answer.caption.emotion = emotion;
+  answer.tag.textContent = emotion;
+  answer.tag.hidden = emotion === "neutral";
 }
 
 // ---- playback: sentence chunks back to back on the AudioContext timeline ----------------------
@@ -136,6 +158,31 @@ async function startCapture() {
   }
 }
 
+function stopCapture() {
+  // the microphone and camera are released between conversations: the browser's recording light goes off
+  clearInterval(camTimer);
+  camTimer = null;
+  if (stream) for (const track of stream.getTracks()) track.stop();
+  if (capture) capture.ctx.close();
+  stream = null;
+  capture = null;
+  $("preview").srcObject = null;
+  $("no-camera").hidden = false;
+  $("mic-level").value = 0;
+  clearReadouts();
+}
+
+function clearReadouts() {
+  hs.face = null;
+  const canvas = $("overlay");
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+  $("face-gauges").classList.add("off");
+  $("user-face").textContent = "—";
+  $("user-emotion").textContent = "—";
+  delete $("user-emotion").dataset.valence;
+  $("agent-emotion").textContent = "neutral";
+}
+
 function sendAudio(pcm) {
   let peak = 0;
   for (let i = 0; i < pcm.length; i += 8) peak = Math.max(peak, Math.abs(pcm[i]));
@@ -179,7 +226,7 @@ function connect() {
   const url = new URL("ws", location.href);
   url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
   url.search = token ? "?token=" + encodeURIComponent(token) : "";
-  ws = new WebSocket(url);
+  const sock = ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
   hs.busy = null;
   hs.failure = null;
@@ -192,15 +239,38 @@ function connect() {
     }
   };
   ws.onclose = (e) => {
+    if (sock !== ws) return;  // ended from this page: already back at the start
     // 1013 comes after a "busy" message: its text says more than the close reason
-    setConn(false, hs.busy ? "server busy · try again in " + hs.busy.retry_after_s + " s"
-      : "disconnected" + (e.reason ? ": " + e.reason : ""));
-    setState("idle");
-    hs.hello = null;
-    $("start").disabled = false;
-    $("start").textContent = "Reconnect";
-    $("stop").disabled = true;
+    finish(hs.busy ? "server busy · try again in " + hs.busy.retry_after_s + " s"
+      : "disconnected" + (e.reason ? ": " + e.reason : ""), "Reconnect");
   };
+}
+
+// Back to the start: no socket, no capture, nothing playing, only the start button live.
+function finish(status, startLabel) {
+  ws = null;
+  hs.hello = null;
+  answer = null;
+  if (player) player.stop();
+  stopCapture();
+  setConn(false, status);
+  setState("idle");
+  setMuted(false);
+  setControls(false);
+  $("start").textContent = startLabel;
+  $("partial").textContent = "";
+}
+
+function endConversation() {
+  const sock = ws;
+  finish("not connected", "Start conversation");
+  if (sock && sock.readyState <= WebSocket.OPEN) sock.close(1000, "conversation ended");
+}
+
+// Stop, mute, speed and end act only on a live conversation; start only without one.
+function setControls(live) {
+  $("start").disabled = live;
+  for (const id of ["stop", "mute", "speed", "end"]) $(id).disabled = !live;
 }
 
 function onJson(m) {
@@ -210,6 +280,7 @@ function onJson(m) {
       hs.hello = m;
       setConn(true, "connected · " + m.brain);
       setState("listening");
+      setControls(true);
       $("speed").value = m.speed;
       $("speed-out").textContent = Number(m.speed).toFixed(2) + "×";
       break;
@@ -224,10 +295,11 @@ function onJson(m) {
       else $("partial").textContent = m.text ? "… " + m.text : "";
       break;
     case "agent_text":
-      addCaption("agent", m.text, m.emotion && m.emotion !== "neutral" ? m.emotion : "");
+      agentSays(m.text, m.emotion);
       break;
     case "decision":
       if (m.emotion) $("agent-emotion").textContent = m.emotion;
+      answerFeels(m.emotion);
       if (m.decision !== "respond" && hs.state === "thinking") setState("listening");
       break;
     case "agent_speech_started":
@@ -249,12 +321,13 @@ function onJson(m) {
       showFace(m);
       break;
     case "turn": {
+      answer = null;  // the answer is over: the next sentence starts a new bubble
       const lat = m.latency_ms || {};
       if (lat.voice_to_voice != null) {
         hs.lastLatencyMs = lat.voice_to_voice;
         $("latency").textContent = Math.round(lat.voice_to_voice) + " ms";
-        $("latency-detail").textContent = ["asr", "brain_first_sentence", "tts_first_audio"]
-          .filter((k) => lat[k] != null).map((k) => k.replace(/_/g, " ") + " " + Math.round(lat[k])).join(" · ");
+        $("latency-detail").textContent = Object.keys(LATENCY_PARTS).filter((k) => lat[k] != null)
+          .map((k) => LATENCY_PARTS[k] + " " + Math.round(lat[k]) + " ms").join(" · ");
       }
       break;
     }
@@ -327,15 +400,17 @@ $("start").addEventListener("click", async () => {
     if (!player) player = new Player();
     await player.ctx.resume();
     if (!capture) await startCapture();
+    $("captions").replaceChildren();
+    hs.captions = [];
     connect();
-    $("stop").disabled = false;
-    $("mute").disabled = false;
-    $("start").textContent = "Connected";
+    $("end").disabled = false;  // ending also cancels a connection still being made
   } catch (err) {
+    stopCapture();
     $("start").disabled = false;
     showError("could not start: " + (err && err.message ? err.message : err));
   }
 });
+$("end").addEventListener("click", endConversation);
 
 function stopAgent() {
   if (player) player.stop();
@@ -345,11 +420,12 @@ function stopAgent() {
 $("stop").addEventListener("click", stopAgent);
 document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !$("stop").disabled) stopAgent(); });
 
-$("mute").addEventListener("click", () => {
-  muted = !muted;
+function setMuted(on) {
+  muted = on;
   $("mute").setAttribute("aria-pressed", String(muted));
   $("mute").textContent = muted ? "Unmute mic" : "Mute mic";
-});
+}
+$("mute").addEventListener("click", () => setMuted(!muted));
 
 $("speed").addEventListener("input", () => {
   $("speed-out").textContent = Number($("speed").value).toFixed(2) + "×";
@@ -359,3 +435,4 @@ $("speed").addEventListener("change", () => {
 });
 
 setState("idle");
+setControls(false);

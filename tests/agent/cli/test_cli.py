@@ -19,7 +19,7 @@ import soundfile as sf
 from agent.cli.main import _print_summary, build_parser, main
 from agent.cli.signals import Interrupted, run_until_signalled, stop_on_signals
 
-COMMANDS = ["replay", "run", "demo", "doctor", "serve", "eval", "score", "report", "bench"]
+COMMANDS = ["replay", "run", "demo", "doctor", "serve", "eval", "score", "report", "bench", "empathy"]
 
 
 def test_every_command_is_there_with_complete_help(capsys):
@@ -27,14 +27,51 @@ def test_every_command_is_there_with_complete_help(capsys):
         main(["--help"])
     assert done.value.code == 0
     top = capsys.readouterr().out
+    commands = build_parser()._subparsers._group_actions[0].choices
     for name in COMMANDS:
         assert name in top
         with pytest.raises(SystemExit):
             main([name, "--help"])
         text = capsys.readouterr().out
         assert "usage: humansense " + name in text
+        first = commands[name].description.split(". ")[0]
+        assert first[0].isupper() and len(first.split()) >= 6, (name, first)     # says what it does in a sentence
+        assert f"\nexample: humansense {name} " in text, name
     assert {a.dest for a in build_parser()._subparsers._group_actions[0].choices["replay"]._actions} >= {
         "media", "pace", "config", "set", "record", "out", "quiet"}
+
+
+def test_the_version_comes_from_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"humansense {version('humansense')}\n"
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["replay"], "the following arguments are required: media (see: humansense replay --help)"),
+    (["eval", "--data", "x.json"], "the following arguments are required: --backend, --name, --out "
+                                   "(see: humansense eval --help)"),
+    (["bench", "--out", "x", "--suite", "huge"], "argument --suite: invalid choice: 'huge' (choose from 'quick', 'full') "
+                                                "(see: humansense bench --help)"),
+    (["nonsense"], "argument COMMAND: invalid choice: 'nonsense'"),
+])
+def test_usage_errors_are_one_humansense_error_line_naming_the_culprit(capsys, argv, expected):
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.startswith("humansense: error: ") and err.count("\n") == 1
+    assert expected in err
+
+
+def test_every_command_caches_in_the_one_humansense_cache():
+    from floor.cache import cache_root
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    defaults = {name: commands[name].get_default(key) for name, key in (("demo", "cache"), ("eval", "cache_dir"), ("bench", "cache"))}
+    assert all(Path(d).parent == cache_root() for d in defaults.values()), defaults
+    assert len(set(defaults.values())) == 3                     # each its own folder inside it
 
 
 def test_live_run_without_audio_devices_is_one_clear_line(capsys):

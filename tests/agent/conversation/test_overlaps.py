@@ -1,6 +1,6 @@
 """Smoke runs of sound over the agent through the whole loop: a murmured "yeah" and a cough pass, a "hmm" resumes it.
 
-The rules themselves are specified in tests/dialogue/test_turns.py; these check the wiring end to end.
+The rules themselves are specified in tests/dialogue/turntaking/; these check the wiring end to end.
 """
 import numpy as np
 import pytest

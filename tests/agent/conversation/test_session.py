@@ -18,7 +18,7 @@ def words(text):
 
 
 def wer(ref, hyp):
-    from perception.asr import word_error_rate
+    from perception.wer import word_error_rate
 
     return word_error_rate(ref, hyp)
 

@@ -1,6 +1,9 @@
-"""The companion page in headless Chromium: fake mic and camera in, captions and the agent's voice out, stop works."""
+"""The companion page in headless Chromium: fake mic and camera in, captions and the agent's voice out, stop works,
+one bubble per answer, End conversation returns the page to its start, and the page loads without an error."""
 import asyncio
+import re
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -46,8 +49,8 @@ class ServerThread:
         asyncio.set_event_loop(self.loop)
 
         async def start():
-            server = CompanionServer(self.models.config, self.models)
-            self.ws_server = await server.start("127.0.0.1", 0)
+            self.server = CompanionServer(self.models.config, self.models)
+            self.ws_server = await self.server.start("127.0.0.1", 0)
             self.port = self.ws_server.sockets[0].getsockname()[1]
             self.ready.set()
         self.loop.run_until_complete(start())
@@ -58,13 +61,34 @@ class ServerThread:
         assert self.ready.wait(30)
         return self
 
-    def __exit__(self, *exc):
+    def shut_down(self):
+        """Close the server as `serve` does on Ctrl-C: open conversations get 1001 "server shutting down"."""
         async def stop():
-            self.ws_server.close()
+            self.ws_server.close(reason="server shutting down")
             await self.ws_server.wait_closed()
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result(30)
+
+    def __exit__(self, *exc):
+        self.shut_down()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+START = {"start": "Start conversation", "end": None, "stop": None, "mute": None, "speed": None}
+LIVE = {"start": None, "end": "End conversation", "stop": "Stop agent", "mute": "Mute mic", "speed": ""}
+
+
+def controls(page):
+    """Each control's label, or None where it is disabled."""
+    return page.evaluate("Object.fromEntries(['start', 'end', 'stop', 'mute', 'speed'].map(id => {"
+                         " const el = document.getElementById(id); return [id, el.disabled ? null : el.textContent]; }))")
+
+
+def wait_until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +117,11 @@ def test_page_captions_speaks_and_stops(media):
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=args, headless=True)
             # the page forbids eval (CSP); Playwright's own wait_for_function needs it
             page = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 800}).new_page()
+            complaints = []  # console errors and failed requests (a missing favicon is both)
+            page.on("console", lambda message: message.type == "error" and complaints.append(message.text))
+            page.on("response", lambda response: response.status >= 400 and complaints.append(response.url))
             page.goto(f"http://127.0.0.1:{server.port}/")
+            assert controls(page) == START
             page.keyboard.press("Tab")  # keyboard first: the start button takes focus and Enter starts
             assert page.evaluate("document.activeElement.id") == "start"
             page.keyboard.press("Enter")
@@ -108,12 +136,17 @@ def test_page_captions_speaks_and_stops(media):
             assert drawn and "off" not in page.get_attribute("#face-gauges", "class")
             page.wait_for_function("window.hs.captions.some(c => c.who === 'user' && /rough day/i.test(c.text))",
                                    timeout=30_000)
+            assert controls(page) == LIVE
             page.wait_for_function("window.hs.state === 'speaking' && window.hs.outRms > 0.01", timeout=20_000)
-            page.wait_for_timeout(600)
+            # the answer's sentences, spoken one after another, fill one bubble with one emotion label
+            page.wait_for_function("window.hs.sentences >= 2 && window.hs.state === 'speaking'", timeout=20_000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "browser.png"))
             hs = page.evaluate("window.hs")
-            assert any(c["who"] == "agent" for c in hs["captions"])
+            bubbles = page.locator("#captions li.cap.agent")
+            assert bubbles.count() == 1 and bubbles.locator(".tag").count() == 1
+            (answer,) = [c for c in hs["captions"] if c["who"] == "agent"]
+            assert answer["text"].count(".") + answer["text"].count("?") >= 2 and answer["emotion"]
             assert hs["maxOutRms"] > 0.01 and hs["samplesScheduled"] > 16000 * 0.5
             page.focus("#stop")
             page.keyboard.press("Enter")
@@ -124,7 +157,25 @@ def test_page_captions_speaks_and_stops(media):
             assert after["rms"] < 1e-3 and after["played"] > 0
             page.wait_for_timeout(500)
             assert page.evaluate("window.hs.samplesPlayed") == after["played"]  # nothing plays after the stop
-            assert page.evaluate("window.hs.errors") == []
+            page.wait_for_function("window.hs.lastLatencyMs !== null", timeout=5_000)
+            detail = page.text_content("#latency-detail")
+            assert detail and all(re.fullmatch(r"[a-z' ]+ \d+ ms", part) for part in detail.split(" · ")), detail
+            assert page.text_content("#latency").endswith(" ms")
+
+            page.click("#end")  # back to the start: nothing live but the start button, camera and mic released
+            assert controls(page) == START and page.evaluate("window.hs.state") == "idle"
+            assert page.text_content("#conn-text") == "not connected"
+            assert page.evaluate("document.getElementById('preview').srcObject") is None
+            wait_until(lambda: not server.server.connections, 10)  # the server saw the conversation end
+            page.click("#start")  # and a new conversation starts from a clean page
+            page.wait_for_function("window.hs.hello !== null", timeout=30_000)
+            assert controls(page) == LIVE and page.locator("#captions li").count() == 0
+
+            server.shut_down()  # as Ctrl-C on `serve`: the page says why and offers to reconnect
+            page.wait_for_function("window.hs.hello === null", timeout=10_000)
+            assert controls(page) == {**START, "start": "Reconnect"}
+            assert page.text_content("#conn-text") == "disconnected: server shutting down"
+            assert page.evaluate("window.hs.errors") == [] and complaints == []
             browser.close()
     finally:
         asyncio.run(models.aclose())

@@ -19,8 +19,8 @@ from websockets.exceptions import ConnectionClosed
 from agent.server import protocol
 from agent.config import load_config
 from agent.runtime.lanes import Models
-from agent.server.app import ServerLimits
-from tests.agent.server.test_server import RawClient, claiming, client_frame, expect, serving, tiny_jpeg
+from agent.server.limits import ServerLimits
+from tests.agent.server.clients import RawClient, claiming, client_frame, expect, serving, tiny_jpeg
 
 pytestmark = pytest.mark.slow
 

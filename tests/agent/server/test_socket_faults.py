@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import connect
 
-from agent.server.app import ServerLimits
+from agent.server.limits import ServerLimits
 from tests.agent.faults import SLOWDOWN
-from tests.agent.server.test_server import closed_with, expect, models, serving, utterance  # noqa: F401
+from tests.agent.server.clients import closed_with, expect, serving
 
 pytestmark = pytest.mark.slow
 

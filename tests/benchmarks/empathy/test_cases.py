@@ -42,6 +42,8 @@ GOOD = {"id": "a", "split": "tune", "face": "smile", "turns": [{"user": "I faile
     ({"cases": [{**GOOD, "turns": [{"user": "Hi"}]}]}, "case 0 (a): no turn has an 'expect'"),
     ({"cases": [{**GOOD, "turns": [{"user": "Hi", "expect": "neutral", "mood": 1}]}]}, "unknown field 'mood'"),
     ({"cases": [{**GOOD, "forbid": "great"}]}, "case 0 (a).forbid must be a list of non-empty strings"),
+    ({"cases": [{**GOOD, "turns": [{"user": "I failed.", "expect": "negative", "unsure": ["passed"]}]}]},
+     "case 0 (a).turns[0].unsure: 'passed' is not among the user's words"),
     ({"cases": [GOOD, GOOD]}, "case id 'a' appears twice"),
 ])
 def test_a_malformed_file_is_named_with_its_problem(tmp_path, data, message):
@@ -54,6 +56,20 @@ def test_a_malformed_file_is_named_with_its_problem(tmp_path, data, message):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.json"):
         load_cases(tmp_path / "nope.json")
+
+
+def test_unsure_phrases_mark_their_words_and_most_marked_means_the_turn_must_be_asked_again(tmp_path):
+    turns = [{"user": "My manager created a size of my report.", "unsure": ["Created a SIZE"], "expect": "negative"},
+             {"user": "Eye hiked Ted the lake.", "unsure": ["eye hiked", "ted"], "expect": "neutral"}]
+    some, most = load_cases(write(tmp_path, {"cases": [{**GOOD, "turns": turns}]}))[0].turns
+    assert some.unsure_marks == (False, False, True, True, True, False, False, False) and not some.mostly_unsure
+    assert most.mostly_unsure and not load_cases()[0].turns[0].unsure
+
+
+def test_both_halves_have_misheard_turns_some_mostly_misheard():
+    for half in (select(load_cases(), "tune"), select(load_cases(), "report")):
+        misheard = [t for c in half for t in c.turns if t.unsure and t.expect]
+        assert len(misheard) >= 4 and 2 <= sum(t.mostly_unsure for t in misheard) < len(misheard)
 
 
 def test_per_turn_faces_override_the_case_face(tmp_path):

@@ -42,7 +42,7 @@ def test_a_bad_cases_file_or_setting_is_one_line_and_exit_2(tmp_path, capsys):
     bad.write_text('{"cases": [{"id": "x", "split": "later", "turns": [{"user": "Hi", "expect": "neutral"}]}]}')
     assert run("--cases", str(bad), "--out", str(tmp_path / "o")) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"empathy: {bad}: case 0 (x).split must be one of") and "\n" not in err
+    assert err.startswith(f"humansense: error: {bad}: case 0 (x).split must be one of") and "\n" not in err
     assert run("--out", str(tmp_path / "o"), "--set", "fusion.turn_decy=1") == 2
     assert "fusion.turn_decy" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

@@ -54,6 +54,46 @@ def test_a_cheerful_reply_to_negative_content_fails_with_its_reason():
                           "says 'wonderful news', \"that's wonderful\"")
 
 
+MANAGER = Turn("My manager created a size of my report.", "neutral", expect="negative", unsure=("created a size",))
+GARBLED = Turn("The bet sad their was nothing.", "sad", expect="negative", unsure=("the bet sad their",))
+
+
+def test_a_misheard_word_said_back_fails_with_its_reason_and_short_words_do_not_count():
+    from benchmarks.empathy.runner import score
+    from perception.types import EmotionState
+
+    state, case = EmotionState(0.0, -0.5, 0.0, "sad", 0.5), Case("c", "tune", "t", (MANAGER,))
+    parrot = score(MANAGER, case, "So your manager created a size of your report. How are you?", "concerned", state,
+                   "c", 0)
+    assert not parrot.passed and parrot.parroted == ("created", "size")
+    assert parrot.why == "says back misheard 'created', 'size'"
+    assert score(MANAGER, case, "That sounds like a lot. How are you holding up?", "calm", state, "c", 0).passed
+
+
+def test_a_mostly_misheard_turn_must_be_asked_again_with_a_question():
+    from benchmarks.empathy.runner import score
+    from perception.types import EmotionState
+
+    state, case = EmotionState(0.0, -0.5, 0.0, "sad", 0.5), Case("c", "tune", "t", (GARBLED,))
+    missed = score(GARBLED, case, "I'm so sorry. How are you holding up?", "concerned", state, "c", 0)
+    assert not missed.passed and missed.missed_ask and missed.why == "does not ask to hear it again"
+    assert not score(GARBLED, case, "Sorry, I didn't catch that.", "concerned", state, "c", 0).passed
+    assert score(GARBLED, case, "Sorry, I didn't catch that. Could you say it again?", "concerned", state, "c", 0).passed
+
+
+def test_the_replay_gives_misheard_words_a_low_probability_and_the_cue_brain_does_not_repeat_them():
+    from benchmarks.empathy.runner import SURE_PROBABILITY, UNSURE_PROBABILITY, heard_words
+
+    words = heard_words(MANAGER, 1.0, 3.0)
+    sure, unsure = SURE_PROBABILITY, UNSURE_PROBABILITY
+    assert [w.probability for w in words] == [sure, sure, unsure, unsure, unsure, sure, sure, sure]
+    assert words[0].start == 1.0 and abs(words[-1].end - 3.0) < 1e-9
+    (result,) = run_case(Case("c", "tune", "t", (MANAGER,)), Config())
+    assert not result.parroted and "size" not in result.reply and result.reply.endswith("?")
+    (asked,) = run_case(Case("c", "tune", "t", (GARBLED,)), Config())
+    assert asked.passed and asked.reply.endswith("?")
+
+
 def test_the_valence_mapping_is_explicit_and_cheer_never_matches_negative():
     assert not ({"happy", "excited"} & MATCHING["negative"]) and "concerned" in MATCHING["negative"]
     assert {"happy", "warm"} <= MATCHING["positive"]

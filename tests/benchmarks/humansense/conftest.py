@@ -14,10 +14,10 @@ from tests.benchmarks.humansense.hs_data import MULTI, NUMERIC, OPTS4, SINGLE, S
 def speech() -> np.ndarray:
     from hibari import SAMPLE_RATE as TTS_RATE, Hibari
 
-    from perception.audio import float_to_int16, resample
+    from floor import SAMPLE_RATE, float_to_int16, resample
 
     audio = Hibari()(SPEECH, seed=0)
-    return float_to_int16(resample(audio, TTS_RATE, 16000))
+    return float_to_int16(resample(audio, TTS_RATE, SAMPLE_RATE))
 
 
 @pytest.fixture(scope="session")

@@ -53,7 +53,7 @@ def write_audio(path: Path, speech: np.ndarray, codec: str) -> None:
         fmt = "s16" if codec == "pcm_s16le" else "fltp"
         pcm = speech if codec == "pcm_s16le" else speech.astype(np.float32) / 32768.0
         if codec != "pcm_s16le":
-            from perception.audio import resample
+            from floor import resample
             pcm = resample(pcm, 16000, 22050).astype(np.float32)
         step = 1152
         for k in range(0, len(pcm), step):

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from agent.runtime.metrics import percentiles
 from benchmarks.latency.bench import measure_run, write_outputs
 from benchmarks.latency.compare import compare
 from benchmarks.latency.render import RenderedScenario
 from benchmarks.latency.report import overlap_table, turn_taking_table
 from benchmarks.latency.runner import RunResult
 from benchmarks.latency.scenario import parse_scenario
-from benchmarks.latency.summary import MeasuredRun, percentiles, summarize
+from benchmarks.latency.summary import MeasuredRun, summarize
 
 
 def _runs(constructed, tmp_path: Path) -> list[MeasuredRun]:

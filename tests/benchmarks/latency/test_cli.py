@@ -38,7 +38,7 @@ def test_a_scenario_syntax_error_is_one_line_with_file_and_line(tmp_path: Path,
     args = _parse(["bench", "--out", str(tmp_path / "out"), "--scenarios", str(scenarios)])
     assert args.func(args) == 2
     err = capsys.readouterr().err
-    assert f"bench: {scenarios / 'bad.txt'}:3: unknown directive 'wait'" in err.replace("\n", "")
+    assert f"humansense: error: {scenarios / 'bad.txt'}:3: unknown directive 'wait'" in err.replace("\n", "")
 
 
 def test_a_set_with_no_scenario_fails_before_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

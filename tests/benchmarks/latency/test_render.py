@@ -9,10 +9,10 @@ import pytest
 import soundfile as sf
 
 from agent.demo.synth import trim
-from benchmarks.latency.render import LEVEL, SAMPLE_RATE, render, render_samples, speech_level_db
+from benchmarks.latency.render import LEVEL, render, render_samples, speech_level_db
 from benchmarks.latency.scenario import ScenarioError, parse_scenario
 from benchmarks.latency.sounds import COUGH_S, NOISE_DBFS, dbfs, room_noise
-from perception.audio import float_to_int16
+from floor import SAMPLE_RATE, float_to_int16
 
 SCRIPT = """\
 agent_latency 1.0
