@@ -43,6 +43,19 @@ def check_outputs(out_dir: str | Path | None, record: str | Path | None) -> None
         check_folder(Path(record).parent, f"--record {record}")
 
 
+REPORT_KEYFRAMES = 8
+
+
+def report_keyframes(keyframes: list[tuple[float, bytes]], turns: list[dict[str, Any]]) -> list[tuple[float, bytes]]:
+    """The keyframes the report shows: the one nearest the end of each turn's words (the face as that turn was read),
+    or, without turns, an even spread of six."""
+    ends = [float(t["user_end_s"]) for t in turns if isinstance(t.get("user_end_s"), (int, float))]
+    if not keyframes or not ends:
+        return keyframes[:: max(1, len(keyframes) // 6)][:6]
+    nearest = {min(range(len(keyframes)), key=lambda k: abs(keyframes[k][0] - end)) for end in ends}
+    return [keyframes[k] for k in sorted(nearest)][:REPORT_KEYFRAMES]
+
+
 class SessionOutputs:
     """Owns the output files of one session; ``close`` finalizes them, ``abort`` leaves them marked incomplete."""
 
@@ -80,7 +93,7 @@ class SessionOutputs:
             try:
                 from agent.cli.report import write_report
 
-                written.append(write_report(self.out_dir, self.keyframes[:: max(1, len(self.keyframes) // 6)][:6]))
+                written.append(write_report(self.out_dir, report_keyframes(self.keyframes, self.turns)))
             except Exception as exc:  # the report is a view; the data files are what matter
                 logger.warning("report.html not written: %s", exc)
         return written

@@ -15,15 +15,15 @@ from typing import Callable, Iterator, Sequence
 import av
 import numpy as np
 
+from floor import SAMPLE_RATE, resample
 from speech.sentences import SentenceSplitter
 from speech.settings import TtsSettings
-from speech.transform import resample, shift_voice
+from speech.transform import shift_voice
 from speech.tts import make_tts
 from speech.types import Style, Tts
 
-SR = 16000
 USER_SEMITONES = -4.0  # the synthetic user speaks lower than the agent's voice
-RENDER_VERSION = 3     # bump when rendering changes, so cached media is rebuilt
+RENDER_VERSION = 4     # bump when rendering changes, so cached media is rebuilt
 
 
 TRIM_FRACTION = 0.01
@@ -68,15 +68,15 @@ def find_cut(whole: np.ndarray, estimate: int, lower: int = 0) -> int:
     The estimate (the prefix synthesized alone) falls 0-0.45 s before the prefix's end in the whole sentence;
     a pause that ends before it is one inside the prefix (the comma in "last month, and").
     """
-    frame = round(CUT_FRAME_S * SR)
+    frame = round(CUT_FRAME_S * SAMPLE_RATE)
     count = len(whole) // frame
     energy = np.mean(np.square(whole[:count * frame].reshape(count, frame), dtype=np.float64), axis=1)
     level_db = 10 * np.log10(np.maximum(energy, 1e-20) / max(float(energy.max()), 1e-20))
     lo = max(estimate, lower + frame, frame) // frame
-    hi = min(estimate + round(CUT_AFTER_S * SR), len(whole) - frame) // frame
+    hi = min(estimate + round(CUT_AFTER_S * SAMPLE_RATE), len(whole) - frame) // frame
     if hi <= lo:
-        raise ValueError(f"no room to cut after {estimate / SR:.2f} s in a {len(whole) / SR:.2f} s "
-                         "utterance")
+        raise ValueError(f"no room to cut after {estimate / SAMPLE_RATE:.2f} s in a "
+                         f"{len(whole) / SAMPLE_RATE:.2f} s utterance")
     quiet = np.concatenate(([False], level_db < CUT_QUIET_DB, [False]))
     edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
     runs = [(end - start, start, end) for start, end in zip(edges[0::2], edges[1::2]) if start < hi and end > lo]
@@ -135,14 +135,14 @@ class Utterance:
 def _voice(tts: Tts) -> Synth:
     """The synthetic user's voice as a :data:`Synth` (int16 at 16 kHz)."""
     return lambda text: resample(shift_voice(tts.synthesize(text, Style(speed=1.05)), tts.sample_rate, USER_SEMITONES),
-                                 tts.sample_rate, SR)
+                                 tts.sample_rate, SAMPLE_RATE)
 
 
 def _speak(tts: Tts, text: str, sentence_gap_s: float = 0.25) -> np.ndarray:
     """The user saying ``text``, sentence by sentence with a natural short gap (not the synthesizer's padding)."""
     splitter = SentenceSplitter()
     sentences = splitter.push(text) + splitter.flush()
-    gap = np.zeros(int(sentence_gap_s * SR), np.int16)
+    gap = np.zeros(int(sentence_gap_s * SAMPLE_RATE), np.int16)
     parts = []
     for i, sentence in enumerate(sentences):
         parts += [gap] * bool(i) + [trim(_voice(tts)(sentence))]
@@ -152,7 +152,7 @@ def _speak(tts: Tts, text: str, sentence_gap_s: float = 0.25) -> np.ndarray:
 def render_audio(lines: Sequence[Line], lead_s: float = 0.8) -> tuple[np.ndarray, list[Utterance]]:
     """The user's side as 16 kHz int16, and the exact span of each spoken piece."""
     tts = make_tts(TtsSettings())
-    parts: list[np.ndarray] = [np.zeros(int(lead_s * SR), np.int16)]
+    parts: list[np.ndarray] = [np.zeros(int(lead_s * SAMPLE_RATE), np.int16)]
     truth: list[Utterance] = []
     cursor = len(parts[0])
     for line in lines:
@@ -160,47 +160,60 @@ def render_audio(lines: Sequence[Line], lead_s: float = 0.8) -> tuple[np.ndarray
         spoken = [_speak(tts, pieces[0])] if len(pieces) == 1 else speak_turn(pieces, _voice(tts))
         for i, (piece, voiced) in enumerate(zip(pieces, spoken)):
             if i:
-                gap = np.zeros(int(line.hesitation_s * SR), np.int16)
+                gap = np.zeros(int(line.hesitation_s * SAMPLE_RATE), np.int16)
                 parts.append(gap)
                 cursor += len(gap)
-            truth.append(Utterance(piece, cursor / SR, (cursor + len(voiced)) / SR))
+            truth.append(Utterance(piece, cursor / SAMPLE_RATE, (cursor + len(voiced)) / SAMPLE_RATE))
             parts.append(voiced)
             cursor += len(voiced)
-        gap = np.zeros(int(line.pause_after_s * SR), np.int16)
+        gap = np.zeros(int(line.pause_after_s * SAMPLE_RATE), np.int16)
         parts.append(gap)
         cursor += len(gap)
     return np.concatenate(parts), truth
 
 
-def _frames(face: np.ndarray, n: int, size: tuple[int, int]) -> Iterator[np.ndarray]:
+Picture = Callable[[float], np.ndarray]
+"""Media time in seconds -> the scene then (BGR, :func:`scene_size` of the video): the camera films part of it."""
+SCENE_SCALE = 1.2
+"""The scene is this much larger than the video: a hand-held camera drifts slowly over it."""
+
+
+def scene_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size of the scene a video of ``size`` is filmed from."""
+    return int(size[0] * SCENE_SCALE), int(size[1] * SCENE_SCALE)
+
+
+def _frames(face: np.ndarray | Picture, n: int, fps: int, size: tuple[int, int]) -> Iterator[np.ndarray]:
+    """A hand-held camera's view of a still face or a moving one: a window of ``size`` drifting over the scene."""
     import cv2
 
     w, h = size
-    base = cv2.resize(face, (int(w * 1.2), int(h * 1.2)))
+    still = None if callable(face) else cv2.resize(face, scene_size(size))
     for i in range(n):
-        dx = int((np.sin(i / 25.0) + 1) * 0.5 * (base.shape[1] - w))
-        dy = int((np.cos(i / 40.0) + 1) * 0.5 * (base.shape[0] - h))
-        yield np.ascontiguousarray(base[dy: dy + h, dx: dx + w])
+        scene = still if still is not None else face(i / fps)
+        dx = int((np.sin(i / 25.0) + 1) * 0.5 * (scene.shape[1] - w))
+        dy = int((np.cos(i / 40.0) + 1) * 0.5 * (scene.shape[0] - h))
+        yield np.ascontiguousarray(scene[dy: dy + h, dx: dx + w])
 
 
-def write_media(path: Path, pcm: np.ndarray, face: np.ndarray | None = None, fps: int = 10,
+def write_media(path: Path, pcm: np.ndarray, face: np.ndarray | Picture | None = None, fps: int = 10,
                 size: tuple[int, int] = (640, 480)) -> Path:
-    """An MP4 (H.264 + AAC), or a Matroska file with lossless PCM audio for a ``.mkv`` path, when a face image is
-    given; else a 16 kHz WAV."""
+    """An MP4 (H.264 + AAC), or a Matroska file with lossless PCM audio for a ``.mkv`` path, when a face is given
+    (a still image, or a :data:`Picture` of ``size``); else a 16 kHz WAV."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp" + path.suffix)
     if face is None:
         import soundfile as sf
 
-        sf.write(tmp, pcm, SR, subtype="PCM_16", format="WAV")
+        sf.write(tmp, pcm, SAMPLE_RATE, subtype="PCM_16", format="WAV")
         tmp.replace(path)
         return path
     with av.open(str(tmp), "w") as out:
         vs = out.add_stream("libx264", rate=fps)
         vs.width, vs.height, vs.pix_fmt = size[0], size[1], "yuv420p"
         vs.options = {"preset": "ultrafast", "crf": "28"}
-        aus = out.add_stream("pcm_s16le" if path.suffix == ".mkv" else "aac", rate=SR, layout="mono")
-        n_frames = int(len(pcm) / SR * fps) + 1
+        aus = out.add_stream("pcm_s16le" if path.suffix == ".mkv" else "aac", rate=SAMPLE_RATE, layout="mono")
+        n_frames = int(len(pcm) / SAMPLE_RATE * fps) + 1
         step = 1024
         sent = 0  # audio samples muxed so far: audio and video go out interleaved in time, as a camera records
 
@@ -208,13 +221,13 @@ def write_media(path: Path, pcm: np.ndarray, face: np.ndarray | None = None, fps
             nonlocal sent
             while sent < min(end, len(pcm)):
                 frame = av.AudioFrame.from_ndarray(pcm[sent: sent + step].reshape(1, -1), format="s16", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = SR, sent, Fraction(1, SR)
+                frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, sent, Fraction(1, SAMPLE_RATE)
                 for packet in aus.encode(frame):
                     out.mux(packet)
                 sent += step
 
-        for k, img in enumerate(_frames(face, n_frames, size)):
-            audio_until(round(k * SR / fps))
+        for k, img in enumerate(_frames(face, n_frames, fps, size)):
+            audio_until(round(k * SAMPLE_RATE / fps))
             for packet in vs.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
                 out.mux(packet)
         for packet in vs.encode():
@@ -231,8 +244,13 @@ def render_conversation(lines: Sequence[Line], path: str | Path, face: np.ndarra
     path = Path(path)
     pcm, truth = render_audio(lines)
     write_media(path, pcm, face)
-    Path(str(path) + ".truth.json").write_text(json.dumps([asdict(u) for u in truth], indent=2))
+    save_truth(path, truth)
     return truth
+
+
+def save_truth(path: str | Path, truth: Sequence[Utterance]) -> None:
+    """Write ``<path>.truth.json``: when each spoken piece of the media at ``path`` starts and ends."""
+    Path(str(path) + ".truth.json").write_text(json.dumps([asdict(u) for u in truth], indent=2))
 
 
 def load_truth(path: str | Path) -> list[Utterance]:

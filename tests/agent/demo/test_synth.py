@@ -1,12 +1,13 @@
-"""Synthetic speech cut from one synthesis: a hesitating turn's fragments end mid-sentence, cut in the pause."""
+"""Synthetic speech cut from one synthesis: a hesitating turn's fragments end mid-sentence, cut in the pause; a moving
+face is filmed frame by frame at media time."""
+import av
 import numpy as np
 import pytest
 
-from agent.demo.synth import CUT_QUIET_DB, SR, find_cut, speak_turn, trim
+from agent.demo.synth import CUT_QUIET_DB, find_cut, scene_size, speak_turn, trim, write_media
 from benchmarks.latency.render import hibari_user_voice
 from benchmarks.latency.sounds import dbfs
-
-SAMPLE_RATE = SR
+from floor import SAMPLE_RATE
 
 
 def test_a_hesitation_is_cut_from_one_synthesis_in_the_gap_after_the_conjunction() -> None:
@@ -59,3 +60,18 @@ def test_find_cut_falls_back_to_the_quietest_frame_without_a_pause() -> None:
     assert abs(cut - 1.2 * sr) <= 0.01 * sr
     with pytest.raises(ValueError, match="no room to cut"):
         find_cut(loud.astype(np.float32), estimate=2 * sr)
+
+
+def test_a_moving_face_is_drawn_for_each_frame_at_its_media_time(tmp_path):
+    asked: list[float] = []
+
+    def picture(t: float) -> np.ndarray:
+        asked.append(t)
+        width, height = scene_size((160, 120))
+        return np.full((height, width, 3), round(200 * t), np.uint8)
+
+    path = write_media(tmp_path / "clip.mkv", np.zeros(SAMPLE_RATE, np.int16), picture, fps=10, size=(160, 120))
+    assert asked == pytest.approx([k / 10 for k in range(11)])
+    with av.open(str(path)) as container:
+        levels = [float(frame.to_ndarray(format="bgr24").mean()) for frame in container.decode(video=0)]
+    assert levels == pytest.approx([200 * k / 10 for k in range(11)], abs=6)
