@@ -6,7 +6,7 @@ APT_PKGS_TEST := chromium chromium-driver fonts-dejavu-core
 # opencv-doc: real photographs (faces and not) in the OpenCV documentation, for the face tests.
 APT_PKGS_TEST += opencv-doc
 
-.PHONY: demo test install install-test models debian-test lint clean
+.PHONY: demo test install install-test models debian-test clean
 
 demo: install
 	$(VENV)/bin/humansense demo
