@@ -18,7 +18,7 @@ import numpy as np
 from dialogue.encoding import encode_jpeg
 from dialogue.settings import BrainSettings
 from dialogue.types import MultimodalPrompt
-from floor import SAMPLE_RATE, resample
+from floor import SAMPLE_RATE, one_line, resample
 
 SENTENCE = "The weather was lovely this morning, so we walked along the river."
 
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         except _Skip as exc:
             detail, status = str(exc), "SKIP"
         except Exception as exc:  # a check's failure is reported, and the next check still runs
-            detail, status = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", "FAIL"
+            detail, status = f"{type(exc).__name__}: {one_line(str(exc))[:300]}", "FAIL"
             failed += 1
         print(f"{status} {name}[{device}] ({time.perf_counter() - t0:.1f} s): {detail}", flush=True)
     print("ALL PASS" if not failed else f"{failed} check(s) FAILED", flush=True)

@@ -156,6 +156,11 @@ class Reading:
     smiling: bool
     recent_negative: bool = False
 
+    @property
+    def light(self) -> bool:
+        """A light mood, and nothing heavy said lately: a reply may be glad or casual."""
+        return self.mood in _LIGHT_MOODS and not self.recent_negative
+
 
 def read_cues(view: BrainView, text: str) -> Reading:
     """Classify the user's state from the conversation's emotion state, the face, the voice and the words of ``text``."""
@@ -279,7 +284,7 @@ class CueBrain:
         return choice
 
     def _reply(self, view: BrainView, text: str, reading: Reading) -> tuple[str, list[str]]:
-        light = reading.mood in _LIGHT_MOODS and not reading.recent_negative
+        light = reading.light
         greeting = _GREETING.match(text)
         rest = text[greeting.end():].strip() if greeting else text
         if greeting and (len(rest.split()) < 3 or _SOCIAL_QUESTION.search(rest)):
@@ -334,7 +339,7 @@ class CueBrain:
 
     def _ask_again(self, reading: Reading) -> tuple[str, list[str]]:
         """Most words were unsure: say so and ask again, gently while the conversation is heavy."""
-        if reading.mood in _LIGHT_MOODS and not reading.recent_negative:
+        if reading.light:
             return "warm", [self._use("ask_again", _ASK_AGAIN["light"])]
         return reading.emotion, [self._use("ask_again", _ASK_AGAIN["gentle"])]
 

@@ -33,6 +33,7 @@ from dialogue.answer_format import AnswerFormat, Fixed, Open, Pick, json_string_
 from dialogue.errors import BrainError
 from dialogue.settings import BrainSettings
 from dialogue.types import GenerationStats, MultimodalPrompt
+from floor import error_line, one_line
 from floor.cache import models_dir
 
 logger = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ class LlamaGenerator:
                                        n_threads=threads, n_threads_batch=threads, flash_attn=True,
                                        seed=settings.seed, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ValueError(f"brain.model {self.path}: llama.cpp cannot load it ({' '.join(str(exc).split())}); "
+            raise ValueError(f"brain.model {self.path}: llama.cpp cannot load it ({one_line(str(exc))}); "
                              "is the file complete?") from None
         self.load_s = time.perf_counter() - t0
         template = self.llm.metadata.get("tokenizer.chat_template")
@@ -248,7 +249,7 @@ class LlamaGenerator:
         except Exception as exc:
             self._cached = []  # the cache may be half-written: the next prompt is evaluated in full
             self.llm.n_tokens = 0
-            raise BrainError(f"{self.target}: {type(exc).__name__}: {' '.join(str(exc).split())}") from exc
+            raise BrainError(f"{self.target}: {error_line(exc, typed=True)}") from exc
         finally:
             job.emit(None)
 

@@ -77,10 +77,6 @@ class Hearing:
         self._updating = False
         self._updated_at = 0.0
 
-    def speech(self, start: float, end: float) -> tuple[np.ndarray, float]:
-        """A turn's audio (with the pre-roll and the VAD's tail) and its timeline offset."""
-        return self.audio.turn(start, end, self.services.config.vad.pre_roll_ms / 1000.0)
-
     # ---- while the user speaks ------------------------------------------------------------------------------------
     def listening(self, start: float | None, speaking: bool, now: float) -> None:
         """The user is talking: every ``asr.incremental_interval_s`` transcribe the turn so far, so at the pause
@@ -88,7 +84,7 @@ class Hearing:
         settings = self.services.config.asr
         if not (settings.incremental and speaking and start is not None) or self._updating or self.shed:
             return
-        audio, t0 = self.speech(start, now)
+        audio, t0 = self.audio.turn(start, now)
         if self._incremental is None or self._incremental.t0 != t0:
             self._incremental = IncrementalTranscriber(self.services.models.transcriber, t0)
             self._updated_at = now
@@ -120,7 +116,7 @@ class Hearing:
     # ---- at a pause -------------------------------------------------------------------------------------------------
     def utterance(self, start: float, pause_t: float, speculative: bool) -> Listening:
         """Hear the turn from ``start`` to the pause at ``pause_t``; its words are fed to the TurnTaker as they come."""
-        audio, t0 = self.speech(start, pause_t)
+        audio, t0 = self.audio.turn(start, pause_t)
         words: asyncio.Future[Transcript] = asyncio.get_running_loop().create_future()
         known = self._overheard.pop((start, pause_t), None)
         task = self.services.spawn(self._hear(start, pause_t, audio, t0, words, known, speculative),
@@ -175,7 +171,7 @@ class Hearing:
 
     async def _overhear(self, start: float, pause_t: float) -> None:
         s = self.services
-        audio, offset = self.speech(start, pause_t)
+        audio, offset = self.audio.turn(start, pause_t)
         try:
             async with s.activity.busy():
                 transcript = await s.models.run("asr", s.models.transcriber.transcribe, audio, offset, True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import numpy as np
-
 from agent.config import Config
 from agent.runtime.events import EventKind
 from agent.media.chunks import AudioChunk
@@ -30,7 +28,7 @@ Degraded = Callable[[str, BaseException], None]
 
 
 class Listener:
-    """Feed chunks in time order with :meth:`hear`; :meth:`speech` cuts out a turn's audio for the recognizer."""
+    """Feed chunks in time order with :meth:`hear`; :attr:`audio` keeps them, to cut out a turn for the recognizer."""
 
     def __init__(self, config: Config, models: Models, metrics: Metrics, publish: Publish, degraded: Degraded,
                  recorder: ConversationRecorder | None = None) -> None:
@@ -41,7 +39,7 @@ class Listener:
         self.degraded = degraded
         self.recorder = recorder
         self.vad = Vad(config.vad, models.vad)
-        self.audio = UserAudio(config.vad.max_turn_s + 10.0)
+        self.audio = UserAudio(config.vad.max_turn_s + 10.0, config.vad.pre_roll_ms / 1000.0)
         self.last_speech_t = 0.0
         self._deaf_since: float | None = None  # the VAD has failed on every chunk since then
 
@@ -80,7 +78,7 @@ class Listener:
         model = self.models.end_of_turn
         if model is None:
             return None
-        audio, _ = self.speech(start, now)
+        audio, _ = self.audio.turn(start, now)
         t0 = time.perf_counter()
         try:
             score = await self.models.run("end_of_turn", model.score, audio)
@@ -89,10 +87,6 @@ class Listener:
             return None
         self.metrics.stage("end_of_turn", (time.perf_counter() - t0) * 1000)
         return score
-
-    def speech(self, start: float, pause_t: float) -> tuple[np.ndarray, float]:
-        """A turn's audio from ``start`` (with the pre-roll) to the pause (with a tail), and its timeline offset."""
-        return self.audio.turn(start, pause_t, self.config.vad.pre_roll_ms / 1000.0)
 
     def _fact(self, event: object, now: float) -> tt.Fact:
         self.last_speech_t = now

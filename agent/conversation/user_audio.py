@@ -13,7 +13,8 @@ class UserAudio:
     Gaps in the input (a source that skipped) read as silence; time 0 is sample 0 of the session.
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, pre_roll_s: float = 0.0) -> None:
+        self.pre_roll_s = pre_roll_s  # a turn is cut from this long before its first speech (the VAD starts late)
         self._ring = np.zeros(int(seconds * SAMPLE_RATE), np.int16)
         self._end = 0  # absolute sample index one past the newest sample
 
@@ -40,7 +41,7 @@ class UserAudio:
             return np.zeros(0, np.int16)
         return self._ring[np.arange(a, b) % len(self._ring)].copy()
 
-    def turn(self, start: float, end: float, pre_roll_s: float) -> tuple[np.ndarray, float]:
+    def turn(self, start: float, end: float) -> tuple[np.ndarray, float]:
         """A turn's audio from ``start`` (less the pre-roll) to ``end`` (plus the VAD's tail), and where it starts."""
-        t0 = max(0.0, start - pre_roll_s)
+        t0 = max(0.0, start - self.pre_roll_s)
         return self.slice(t0, end + TAIL_S), t0

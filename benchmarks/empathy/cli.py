@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from floor import one_line
+
 DESCRIPTION = """\
 Replay the labelled empathy cases (benchmarks/empathy/cases.json: short conversations with a smiling, neutral
 or sad face track) through the real word appraisal, emotion fusion and rolling context to the brain the config
@@ -46,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         brain, runs = asyncio.run(evaluate(config, cases, args.out))
     except (ValueError, FileNotFoundError, OSError) as exc:
-        print(f"humansense: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"humansense: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     summary = summarize(args.split, runs, brain)
     paths = write_outputs(args.out, summary)
